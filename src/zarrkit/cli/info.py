@@ -1,0 +1,61 @@
+"""``zarrkit info URL``: the node tree of a store, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from zarrkit.core.tree import NodeInfo, describe_tree
+from zarrkit.storage import open_store
+
+
+def human_bytes(n: int) -> str:
+    """Bytes in the largest unit that keeps the number readable.
+
+    Example:
+        >>> human_bytes(1536)
+        '1.5 KiB'
+    """
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _label(node: NodeInfo) -> str:
+    name = escape(node.path.rsplit("/", 1)[-1] if node.path else "/")
+    attrs = escape(f" attrs: {', '.join(node.attribute_keys)}") if node.attribute_keys else ""
+    if node.node_type == "group":
+        return f"[bold]{name}[/bold] group (v{node.zarr_format}), {human_bytes(node.stored_bytes)}{attrs}"
+    shards = f" shards {tuple(node.shards)}" if node.shards else ""
+    dims = f" dims {tuple(node.dimension_names)}" if node.dimension_names else ""
+    detail = escape(
+        f" array (v{node.zarr_format}) {tuple(node.shape)} {node.dtype}"
+        f" chunks {tuple(node.chunks or ())}{shards}{dims} codecs [{', '.join(node.codecs)}]"
+        f" {human_bytes(node.stored_bytes)}"
+    )
+    return f"[bold]{name}[/bold]{detail}{attrs}"
+
+
+def render_tree(node: NodeInfo, tree: Tree | None = None) -> Tree:
+    """A rich Tree of the node and its children."""
+    branch = Tree(_label(node)) if tree is None else tree.add(_label(node))
+    for child in node.children:
+        render_tree(child, branch)
+    return branch
+
+
+def run_info(url: str, as_json: bool, console: Console) -> None:
+    """Open ``url`` read-only and print its tree."""
+    with open_store(url, mode="r") as store:
+        root = describe_tree(store)
+    if as_json:
+        console.print_json(json.dumps({"url": store.url, "root": root.to_dict()}))
+    else:
+        console.print(escape(f"{store.url} ({store.kind})"))
+        console.print(render_tree(root))

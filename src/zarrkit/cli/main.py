@@ -1,0 +1,76 @@
+"""Entry point of the ``zarrkit`` command.
+
+Errors from zarrkit are printed as one line naming the store and the problem, with exit
+code 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+import zarrkit
+from zarrkit.errors import ZarrkitError
+
+app = typer.Typer(
+    name="zarrkit",
+    help="Write and read scientific data as convention-correct Zarr v3.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"zarrkit {zarrkit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """zarrkit: convention-correct, cloud-native Zarr v3 for science."""
+
+
+@app.command()
+def info(
+    url: str = typer.Argument(..., help="Store URL or path (local, memory://, .zip, s3://, icechunk+...)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a tree."),
+) -> None:
+    """Show the node tree of a store: groups, arrays, shapes, chunks, shards, codecs, sizes."""
+    from zarrkit.cli.info import run_info
+
+    run_info(url, as_json, console)
+
+
+@app.command()
+def demo(
+    directory: Optional[str] = typer.Argument(None, help="Where to write (default: ./zarrkit-demo)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier demo in the same folder."),
+) -> None:
+    """Write the sample stores (embedded sample data, no download) and show them."""
+    from zarrkit.cli.demo import run_demo
+
+    run_demo(directory, overwrite, console)
+
+
+def run() -> None:
+    """Console-script entry: map zarrkit errors to a one-line message and exit code 1."""
+    try:
+        app()
+    except ZarrkitError as err:
+        err_console.print(f"[red]error:[/red] {type(err).__name__}: {err}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

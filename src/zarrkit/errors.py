@@ -1,0 +1,143 @@
+"""The one exception hierarchy of zarrkit.
+
+Every error zarrkit raises on purpose derives from :class:`ZarrkitError`, so a caller can
+catch the whole family with one ``except``.  Storage errors carry the store's URL (with
+credentials redacted) and the key involved, and put both in the message, because an error
+that says "not found" without saying *where* costs an afternoon.
+
+Example:
+    >>> from zarrkit.errors import StoreNotFoundError, StoreError
+    >>> err = StoreNotFoundError("no such directory", url="/data/run1", key=None)
+    >>> isinstance(err, StoreError), str(err)
+    (True, 'no such directory (in /data/run1)')
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ZarrkitError",
+    "StoreError",
+    "UnsupportedURLError",
+    "BackendUnavailableError",
+    "StoreNotFoundError",
+    "StorePermissionError",
+    "StoreIOError",
+    "ReadOnlyError",
+    "ReadOnlyRefError",
+    "ContainsDataError",
+    "InvalidKeyError",
+    "UnsupportedOperationError",
+    "StoreBrokenError",
+    "ForkedStoreError",
+    "ConflictError",
+    "InvalidOptionError",
+    "MetadataError",
+    "UncommittedChangesWarning",
+]
+
+
+class ZarrkitError(Exception):
+    """Root of every error zarrkit raises on purpose."""
+
+
+class StoreError(ZarrkitError):
+    """A storage-layer failure; names the store (``url``) and, where one is involved, the key.
+
+    The message reads ``<what> '<key>' in <url>: <detail>`` when an operation and key are
+    known, else ``<detail> (in <url>)``.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        op: str | None = None,
+    ) -> None:
+        self.detail = detail
+        self.url = url
+        self.key = key
+        self.op = op
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = f" in {self.url}" if self.url else ""
+        if self.op and self.key is not None:
+            return f"{self.op} {self.key!r}{where}: {self.detail}"
+        if self.op:
+            return f"{self.op}{where}: {self.detail}"
+        if self.key is not None:
+            return f"{self.key!r}{where}: {self.detail}"
+        return f"{self.detail} (in {self.url})" if self.url else self.detail
+
+    def __reduce__(self):  # keep url/key across pickling (process pools, Dask)
+        return (_rebuild_store_error, (type(self), self.detail, self.url, self.key, self.op))
+
+
+def _rebuild_store_error(cls, detail, url, key, op):
+    return cls(detail, url=url, key=key, op=op)
+
+
+class UnsupportedURLError(StoreError, ValueError):
+    """The target is not a URL or path zarrkit knows how to open (unknown scheme, misplaced fragment)."""
+
+
+class BackendUnavailableError(StoreError, ImportError):
+    """An optional package needed for this target is not installed; the message says which extra to install."""
+
+
+class StoreNotFoundError(StoreError, FileNotFoundError):
+    """The location, bucket or repository does not exist (never used for a merely missing key)."""
+
+
+class StorePermissionError(StoreError, PermissionError):
+    """The store refused the credentials (HTTP 403 and the like)."""
+
+
+class StoreIOError(StoreError, OSError):
+    """The store could not be reached or failed after its retries. Never means "not found"."""
+
+
+class ReadOnlyError(StoreError):
+    """A mutating call on a store opened read-only."""
+
+
+class ReadOnlyRefError(ReadOnlyError):
+    """A writable mode was asked for on an icechunk tag or snapshot, which never change."""
+
+
+class ContainsDataError(StoreError):
+    """Creating a store or node where data already exists, without permission to replace it."""
+
+
+class InvalidKeyError(StoreError, ValueError):
+    """A key or node path that is malformed or would escape the store root."""
+
+
+class UnsupportedOperationError(StoreError):
+    """The store cannot do this at all (listing over plain HTTP, editing a zip in place, ...)."""
+
+
+class StoreBrokenError(StoreError):
+    """A write through this handle failed earlier; reopen the store to continue."""
+
+
+class ForkedStoreError(StoreError):
+    """A store opened before ``fork()`` was used in the child process; use spawn instead."""
+
+
+class ConflictError(StoreError):
+    """An icechunk commit conflicted with another writer; the changes are kept for rebase or discard."""
+
+
+class InvalidOptionError(ZarrkitError, ValueError):
+    """An argument or option that zarrkit does not accept (unknown option key, bad mode, ...)."""
+
+
+class MetadataError(ZarrkitError):
+    """A Zarr metadata document that is missing where required, malformed, or not understood."""
+
+
+class UncommittedChangesWarning(UserWarning):
+    """A transactional store was closed with uncommitted changes, which were discarded."""

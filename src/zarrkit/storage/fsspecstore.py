@@ -1,0 +1,186 @@
+"""Any fsspec file system: the fallback for remote URLs and the home of chained URLs.
+
+fsspec's synchronous API is used directly.  s3fs always gets ``skip_instance_cache=True``
+and no listings cache, so settings and listings never leak between handles.  fsspec has no
+conditional put, so ``set_if_absent`` is check-then-write here and
+``supports_conditional_create`` is ``False``.
+
+Example:
+    >>> from zarrkit.storage import open_store
+    >>> s = open_store("memory://fsspec-doc", backend="fsspec", mode="w")  # fsspec's own memory fs
+    >>> s.set("a", b"1"); s.get("a")
+    b'1'
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from zarrkit.errors import (
+    BackendUnavailableError,
+    ContainsDataError,
+    StoreIOError,
+    StoreNotFoundError,
+    StorePermissionError,
+)
+from zarrkit.storage.base import ByteStore, StoreSpec
+from zarrkit.storage.local import ROOT_DOCUMENTS
+
+INSTALL_HINT = 'install the remote extra: pip install "zarrkit[remote]"'
+
+
+def build_fsspec(url: str, storage_options: Mapping[str, Any]):
+    """Return ``(filesystem, root path)`` for ``url``, without instance caching."""
+    try:
+        import fsspec.core
+    except ImportError as err:  # pragma: no cover
+        raise BackendUnavailableError(f"fsspec is not installed; {INSTALL_HINT}", url=url) from err
+    opts = dict(storage_options)
+    opts.setdefault("skip_instance_cache", True)
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **opts)
+    except ImportError as err:
+        raise BackendUnavailableError(f"{err}; {INSTALL_HINT}", url=url) from err
+    return fs, path.rstrip("/")
+
+
+class FsspecStore(ByteStore):
+    """Byte store over an fsspec file system rooted at ``root``."""
+
+    kind = "fsspec"
+    io_threads = 16
+    supports_conditional_create = False
+
+    def __init__(self, fs, root: str, *, url: str, mode: str = "r", overwrite: bool = False,
+                 zarr_url: str | None = None, storage_options: Mapping[str, Any] | None = None,
+                 identity: tuple | None = None, spec: StoreSpec | None = None) -> None:
+        super().__init__(url=url, read_only=(mode == "r"), spec=spec)
+        self.fs = fs
+        self.root = root
+        self._zarr_url = zarr_url
+        self._storage_options = dict(storage_options or {})
+        proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
+        self._identity = identity or ("fsspec", proto, root)
+        self._prepare(mode, overwrite)
+
+    @property
+    def identity(self) -> tuple:
+        return self._identity
+
+    def _full(self, key: str) -> str:
+        return f"{self.root}/{key}" if self.root else key
+
+    def _prepare(self, mode: str, overwrite: bool) -> None:
+        protocols = set(self.fs.protocol if isinstance(self.fs.protocol, (tuple, list)) else [self.fs.protocol])
+        bucketed = bool(protocols & {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl"})
+        try:
+            if bucketed:
+                bucket = self.root.split("/", 1)[0]
+                if not self.fs.exists(bucket):
+                    raise StoreNotFoundError("the bucket does not exist", url=self.url)
+            elif mode in ("r", "r+") and not self.fs.exists(self.root):
+                raise StoreNotFoundError("no such location", url=self.url)
+            if mode == "w":
+                present = list(self._list_prefix(""))
+                if present:
+                    if not overwrite:
+                        raise ContainsDataError("the location is not empty; pass overwrite=True", url=self.url)
+                    if not any(self._exists(d) for d in ROOT_DOCUMENTS):
+                        raise ContainsDataError(
+                            "refusing to clear a location that holds no Zarr root document", url=self.url
+                        )
+                    self._delete_prefix("")
+        except (StoreNotFoundError, ContainsDataError):
+            raise
+        except Exception as err:
+            raise self._translate("open", None, err) from err
+
+    def _translate(self, op, key, err):
+        if isinstance(err, PermissionError) or "AccessDenied" in str(err) or "Forbidden" in str(err):
+            return StorePermissionError(f"access denied: {err}", url=self.url, key=key, op=op)
+        if isinstance(err, FileNotFoundError):
+            return StoreNotFoundError(f"not found: {err}", url=self.url, key=key, op=op)
+        return StoreIOError(f"{type(err).__name__}: {err}", url=self.url, key=key, op=op)
+
+    def _get(self, key: str) -> bytes | None:
+        try:
+            return self.fs.cat_file(self._full(key))
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def _get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+        path = self._full(key)
+        try:
+            size = self.fs.size(path)
+        except FileNotFoundError:
+            return None
+        if size is None:  # a directory-like entry
+            return None
+        if start < 0:
+            start = max(0, size + start)
+            end = size
+        else:
+            end = size if length is None else min(size, start + length)
+        if start >= end:
+            return b""
+        return self.fs.cat_file(path, start=start, end=end)
+
+    def _exists(self, key: str) -> bool:
+        return bool(self.fs.isfile(self._full(key)))
+
+    def _list_prefix(self, prefix: str) -> Iterator[str]:
+        base = self._full(prefix.rstrip("/")) if prefix else self.root
+        n = len(self.root) + 1 if self.root else 0
+        try:
+            found = self.fs.find(base) if base else self.fs.find("")
+        except FileNotFoundError:
+            return
+        for path in found:
+            path = path.lstrip("/") if not self.root.startswith("/") else path
+            yield path[n:]
+
+    def _list_sizes(self, prefix: str):
+        base = self._full(prefix.rstrip("/")) if prefix else self.root
+        n = len(self.root) + 1 if self.root else 0
+        try:
+            found = self.fs.find(base, detail=True)
+        except FileNotFoundError:
+            return
+        for path, info in found.items():
+            path = path.lstrip("/") if not self.root.startswith("/") else path
+            yield path[n:], int(info.get("size") or 0)
+
+    def _list_dir(self, prefix: str) -> list[str]:
+        base = self._full(prefix.rstrip("/")) if prefix else self.root
+        try:
+            entries = self.fs.ls(base, detail=True)
+        except FileNotFoundError:
+            return []
+        out = []
+        for e in entries:
+            name = e["name"].rstrip("/").rsplit("/", 1)[-1]
+            out.append(name + "/" if e.get("type") == "directory" else name)
+        return out
+
+    def _set(self, key: str, value: bytes) -> None:
+        self.fs.pipe_file(self._full(key), value)
+
+    def _set_if_absent(self, key: str, value: bytes) -> bool:
+        if self._exists(key):
+            return False
+        self._set(key, value)
+        return True
+
+    def _delete(self, key: str) -> None:
+        try:
+            self.fs.rm_file(self._full(key))
+        except FileNotFoundError:
+            pass
+
+    def zarr_store(self):
+        from zarr.storage import FsspecStore as ZarrFsspecStore
+
+        if self._zarr_url is None:
+            return super().zarr_store()
+        so = {k: v for k, v in self._storage_options.items() if k != "skip_instance_cache"}
+        return ZarrFsspecStore.from_url(self._zarr_url, storage_options=so or None, read_only=self.read_only)
