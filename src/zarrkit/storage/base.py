@@ -488,8 +488,11 @@ class ByteStore:
 
     def _get_range(self, key: str, start: int, length: int | None) -> bytes | None:
         data = self._get(key)
-        if data is None:
-            return None
+        return None if data is None else self._get_range_of(data, start, length)
+
+    @staticmethod
+    def _get_range_of(data: bytes, start: int, length: int | None) -> bytes:
+        """The ``get_range`` slice of an object already in memory."""
         if start < 0:
             return data[start:]
         return data[start : None if length is None else start + length]
