@@ -152,6 +152,11 @@ class IcechunkStore(AsyncStoreAdapter):
     def _translate(self, op, key, err):
         return translate_icechunk_error(err, url=self.url, key=key, op=op)
 
+    def _fail(self, op, key, err, *, write):
+        # Unlike a plain store, a failed write leaves nothing visible on the branch, so the
+        # handle stays usable: the caller may redo the writes, commit, or discard.
+        return err if isinstance(err, StoreError) else self._translate(op, key, err)
+
     # icechunk holds Zarr hierarchies only; a key that is not Zarr-shaped is simply absent.
     def _get(self, key):
         try:
