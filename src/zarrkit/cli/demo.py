@@ -1,7 +1,8 @@
 """``zarrkit demo``: build the sample stores into one folder and show them.
 
-Each domain adds its part here.  The core part is a small v3 group with two arrays: a
-chunked float field and a sharded label image, written through ``zarr_store()`` so that
+Each domain adds its part here.  The core part is a small v3 group with two arrays on the
+same (y, x) grid, so xarray opens it as one Dataset: a chunked float field and a sharded
+label image, written through ``zarr_store()`` so that
 what lands on disk is exactly what zarr-python reads.
 """
 
@@ -11,6 +12,7 @@ import os
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from zarrkit.cli.info import render_tree
 from zarrkit.core.tree import describe_tree
@@ -34,7 +36,6 @@ def write_core_sample(url: str, *, overwrite: bool = False) -> str:
 
     field_data = sample_field()
     labels = (field_data > 20).astype(np.uint8) + (field_data > 25).astype(np.uint8)
-    labels = np.kron(labels, np.ones((2, 2), dtype=np.uint8))
     with open_store(url, mode="w", overwrite=overwrite) as store:
         group = zarr.create_group(store.zarr_store(), attributes={"title": "zarrkit core sample"})
         temp = group.create_array(
@@ -44,7 +45,7 @@ def write_core_sample(url: str, *, overwrite: bool = False) -> str:
         )
         temp[:] = field_data
         lab = group.create_array(
-            "labels", shape=labels.shape, dtype="uint8", chunks=(32, 32), shards=(256, 256),
+            "labels", shape=labels.shape, dtype="uint8", chunks=(32, 32), shards=(128, 128),
             compressors=BloscCodec(cname="zstd", clevel=5), dimension_names=("y", "x"),
             attributes={"flag_values": [0, 1, 2], "flag_meanings": "background warm hot"},
         )
@@ -64,6 +65,6 @@ def run_demo(directory: str | None, overwrite: bool, console: Console) -> str:
         raise ContainsDataError(f"{err.detail}; rerun with --overwrite to rebuild the demo", url=err.url) from err
     with open_store(target) as store:
         console.print(render_tree(describe_tree(store)))
-    console.print(f"\nWrote the core sample to [bold]{url}[/bold]")
-    console.print(f"Look again with: zarrkit info {target}")
+    console.print(f"\nWrote the core sample to [bold]{escape(url)}[/bold]", soft_wrap=True)
+    console.print(f"Look again with: zarrkit info {escape(target)}", soft_wrap=True)
     return directory

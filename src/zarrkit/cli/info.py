@@ -57,5 +57,5 @@ def run_info(url: str, as_json: bool, console: Console) -> None:
     if as_json:
         console.print_json(json.dumps({"url": store.url, "root": root.to_dict()}))
     else:
-        console.print(escape(f"{store.url} ({store.kind})"))
+        console.print(escape(f"{store.url} ({store.kind})"), soft_wrap=True)
         console.print(render_tree(root))

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import zarrkit
 from zarrkit.errors import ZarrkitError
@@ -68,7 +69,8 @@ def run() -> None:
     try:
         app()
     except ZarrkitError as err:
-        err_console.print(f"[red]error:[/red] {type(err).__name__}: {err}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(type(err).__name__ + ': ' + str(err))}",
+                          highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

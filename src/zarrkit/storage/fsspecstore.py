@@ -7,7 +7,7 @@ conditional put, so ``set_if_absent`` is check-then-write here and
 
 Example:
     >>> from zarrkit.storage import open_store
-    >>> s = open_store("memory://fsspec-doc", backend="fsspec", mode="w")  # fsspec's own memory fs
+    >>> s = open_store("memory://fsspec-doc", backend="fsspec", mode="a")  # fsspec's own memory fs
     >>> s.set("a", b"1"); s.get("a")
     b'1'
 """

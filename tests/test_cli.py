@@ -1,0 +1,92 @@
+"""The zarrkit command: version, demo, info, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zarrkit
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "zarrkit.cli.main", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_version():
+    out = run_cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"zarrkit {zarrkit.__version__}"
+
+
+def test_demo_writes_into_default_folder_and_readers_agree(tmp_path):
+    out = run_cli("demo", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    target = tmp_path / "zarrkit-demo" / "core.zarr"
+    assert str(target) in out.stdout
+    zarr = pytest.importorskip("zarr")
+    group = zarr.open_group(str(target), mode="r")
+    assert sorted(group.array_keys()) == ["labels", "temperature"]
+    labels = group["labels"]
+    assert labels.shards == (128, 128) and labels.chunks == (32, 32)
+    from zarrkit.cli.demo import sample_field
+
+    np.testing.assert_array_equal(group["temperature"][:], sample_field())
+    xr = pytest.importorskip("xarray")
+    ds = xr.open_zarr(str(target), consolidated=True)
+    assert ds["temperature"].dims == ("y", "x") and ds["temperature"].attrs["units"] == "degC"
+    np.testing.assert_array_equal(ds["labels"].values, labels[:])
+    # a second run refuses to overwrite, and says how
+    again = run_cli("demo", cwd=tmp_path)
+    assert again.returncode == 1
+    assert "--overwrite" in again.stderr and "ContainsDataError" in again.stderr
+    assert run_cli("demo", "--overwrite", cwd=tmp_path).returncode == 0
+
+
+def test_info_json_describes_the_tree(tmp_path):
+    assert run_cli("demo", str(tmp_path / "d")).returncode == 0
+    out = run_cli("info", str(tmp_path / "d" / "core.zarr"), "--json")
+    assert out.returncode == 0, out.stderr
+    tree = json.loads(out.stdout)["root"]
+    children = {c["path"]: c for c in tree["children"]}
+    labels = children["labels"]
+    assert labels["shape"] == [256, 256] and labels["chunks"] == [32, 32] and labels["shards"] == [128, 128]
+    assert labels["codecs"] == ["sharding_indexed[bytes, blosc]"]
+    assert children["temperature"]["codecs"] == ["bytes", "zstd"]
+    assert children["temperature"]["attribute_keys"] == ["long_name", "units"]
+    on_disk = sum(p.stat().st_size for p in (tmp_path / "d" / "core.zarr" / "temperature").rglob("*") if p.is_file())
+    assert children["temperature"]["stored_bytes"] == on_disk
+    text = run_cli("info", str(tmp_path / "d" / "core.zarr"))
+    assert "sharding_indexed[bytes, blosc]" in text.stdout and "(256, 256)" in text.stdout
+
+
+def test_info_on_zip_and_v2(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    v2 = zarr.open_group(str(tmp_path / "v2.zarr"), mode="w", zarr_format=2)
+    v2.create_array("a", shape=(10,), chunks=(5,), dtype="<f8", order="F")
+    out = run_cli("info", str(tmp_path / "v2.zarr"), "--json")
+    child = json.loads(out.stdout)["root"]["children"][0]
+    assert child["zarr_format"] == 2 and child["shape"] == [10] and child["dtype"] == "<f8"
+
+
+@pytest.mark.parametrize(
+    "args, error",
+    [
+        (("info", "/definitely/not/here"), "StoreNotFoundError"),
+        (("info", "nosuch://x"), "UnsupportedURLError"),
+        (("info", "s3://bucket/x#frag"), "UnsupportedURLError"),
+    ],
+)
+def test_bad_input_is_one_clear_line(args, error):
+    out = run_cli(*args)
+    assert out.returncode == 1
+    assert error in out.stderr and "Traceback" not in out.stderr
+
+
+def test_info_on_a_directory_without_zarr(tmp_path):
+    out = run_cli("info", str(tmp_path))
+    assert out.returncode == 1 and "MetadataError" in out.stderr and str(tmp_path) in out.stderr
