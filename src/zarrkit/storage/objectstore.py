@@ -4,10 +4,11 @@ obstore's sync calls run on its own Rust runtime, so there is no Python event lo
 request; batches go to a 16-thread pool.  Missing objects are ``None``; a network failure
 after obstore's retries is a :class:`StoreIOError`, never "not found".
 
-Example (not run here: needs a server):
-    >>> from zarrkit.storage import open_store                     # doctest: +SKIP
-    >>> s = open_store("s3://bucket/run1", "a",
-    ...                options={"endpoint_url": "http://127.0.0.1:9000"})  # doctest: +SKIP
+Example (needs a server, so shown rather than run)::
+
+    from zarrkit.storage import open_store
+    s = open_store("s3://bucket/run1", "a", options={"endpoint_url": "http://127.0.0.1:9000"})
+    s.set("zarr.json", b"{}")
 """
 
 from __future__ import annotations
