@@ -162,6 +162,20 @@ class FsspecStore(ByteStore):
             out.append(name + "/" if e.get("type") == "directory" else name)
         return out
 
+    def _get_many(self, keys):
+        # fsspec batches reads concurrently on its own loop (s3fs is async underneath).
+        paths = [self._full(k) for k in keys]
+        found = self.fs.cat(paths, on_error="return")
+        out = []
+        for path in paths:
+            value = found.get(path)
+            if isinstance(value, (FileNotFoundError, IsADirectoryError)):
+                value = None
+            elif isinstance(value, BaseException):
+                raise value
+            out.append(value)
+        return out
+
     def _set(self, key: str, value: bytes) -> None:
         self.fs.pipe_file(self._full(key), value)
 
