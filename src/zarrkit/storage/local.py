@@ -151,7 +151,7 @@ class LocalStore(ByteStore):
         base = os.path.join(self.root, prefix) if prefix else self.root
         if not os.path.isdir(base):
             return
-        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        for dirpath, _dirnames, filenames in os.walk(base, followlinks=False):
             rel = os.path.relpath(dirpath, self.root)
             rel = "" if rel == "." else rel.replace(os.sep, "/") + "/"
             for name in filenames:

@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from zarrkit.errors import InvalidOptionError, UnsupportedURLError
 
