@@ -182,3 +182,21 @@ def test_racing_committers_lose_nothing(s3_endpoint, bucket):
     assert successes, "at least one commit must win"
     assert set(successes) <= set(ancestry)
     assert len(ancestry) == len(successes) + 2  # plus "init" and the repository's first snapshot
+
+
+def test_repository_and_session_objects_pass_through(tmp_path):
+    import icechunk
+
+    url = f"icechunk+file://{tmp_path / 'repo'}"
+    _init(url)
+    repo = icechunk.Repository.open(icechunk.local_filesystem_storage(str(tmp_path / "repo")))
+    writer = open_store(repo, "r+")
+    writer.set("arr/c/0/0", b"r" * 4)
+    snap = writer.commit("through a Repository object")
+    assert open_store(repo, ref=f"snapshot={snap}").get("arr/c/0/0") == b"r" * 4
+    with pytest.raises(ReadOnlyRefError):
+        open_store(repo, "r+", ref=f"snapshot={snap}")
+    session = repo.readonly_session(branch="main")
+    assert open_store(session).get("arr/c/0/0") == b"r" * 4
+    with pytest.raises(ReadOnlyError):
+        open_store(session, "r+")

@@ -285,6 +285,20 @@ class IcechunkStore(AsyncStoreAdapter):
             super().close()
 
 
+def session_for(repo, mode: str, ref: tuple[str, str], *, url: str):
+    """The session the mode table asks for: read-only at a ref, or writable on a branch.
+
+    Returns ``(session, branch)``; ``branch`` is ``None`` for tags and snapshots.
+    """
+    kind, name = ref
+    if mode != "r" and kind != "branch":
+        raise ReadOnlyRefError(f"a {kind} never changes; open it with mode='r'", url=url)
+    if mode != "r":
+        return repo.writable_session(name), name
+    arg = {"branch": {"branch": name}, "tag": {"tag": name}, "snapshot": {"snapshot_id": name}}[kind]
+    return repo.readonly_session(**arg), (name if kind == "branch" else None)
+
+
 def open_icechunk(target, *, mode: str, ref: tuple[str, str] | None, opts: Mapping[str, Any] | None,
                   backend_options: Mapping[str, Any] | None, overwrite: bool, autocommit: bool,
                   spec: StoreSpec | None) -> IcechunkStore:
@@ -292,9 +306,9 @@ def open_icechunk(target, *, mode: str, ref: tuple[str, str] | None, opts: Mappi
     ic = _icechunk()
     url = target.url
     location = target.path or f"{target.scheme}://{target.bucket}/{target.prefix}"
-    kind, name = ref or ("branch", "main")
-    if mode != "r" and kind != "branch":
-        raise ReadOnlyRefError(f"a {kind} never changes; open it with mode='r'", url=url)
+    ref = ref or ("branch", "main")
+    if mode != "r" and ref[0] != "branch":
+        raise ReadOnlyRefError(f"a {ref[0]} never changes; open it with mode='r'", url=url)
     if mode == "w" and overwrite:
         raise InvalidOptionError("icechunk repositories are never cleared by overwrite=True; delete the repository first")
     if target.scheme == "file" and mode in ("r", "r+") and not os.path.isdir(target.path):
@@ -310,13 +324,7 @@ def open_icechunk(target, *, mode: str, ref: tuple[str, str] | None, opts: Mappi
             repo = ic.Repository.open_or_create(storage, config=config)
         else:
             repo = ic.Repository.create(storage, config=config)
-        if mode == "r":
-            arg = {"branch": {"branch": name}, "tag": {"tag": name}, "snapshot": {"snapshot_id": name}}[kind]
-            session = repo.readonly_session(**arg)
-            branch = name if kind == "branch" else None
-        else:
-            session = repo.writable_session(name)
-            branch = name
+        session, branch = session_for(repo, mode, ref, url=url)
     except StoreError:
         raise
     except Exception as err:

@@ -23,6 +23,7 @@ from zarrkit.errors import (
     BackendUnavailableError,
     InvalidOptionError,
     ReadOnlyError,
+    StoreError,
     UnsupportedOperationError,
     UnsupportedURLError,
 )
@@ -278,7 +279,7 @@ def _refuse_read_only_source(obj, mode: str) -> None:
 def _from_icechunk(obj, mode, *, ref, overwrite, autocommit) -> ByteStore:
     import icechunk
 
-    from zarrkit.storage.icechunkstore import IcechunkStore, translate_icechunk_error
+    from zarrkit.storage.icechunkstore import IcechunkStore, session_for, translate_icechunk_error
 
     url = f"icechunk:{type(obj).__name__}"
     if isinstance(obj, icechunk.Session):
@@ -287,23 +288,14 @@ def _from_icechunk(obj, mode, *, ref, overwrite, autocommit) -> ByteStore:
         store = IcechunkStore(None, obj, url=url, location=url, branch=obj.branch, autocommit=autocommit)
         return ReadOnlyView(store) if mode == "r" and not obj.read_only else store
     if isinstance(obj, icechunk.Repository):
-        kind, name = _merge_ref(Target("icechunk", url), ref) or ("branch", "main")
+        pair = _merge_ref(Target("icechunk", url), ref) or ("branch", "main")
         try:
-            if mode == "r":
-                arg = {"branch": {"branch": name}, "tag": {"tag": name}, "snapshot": {"snapshot_id": name}}[kind]
-                session = obj.readonly_session(**arg)
-            else:
-                if kind != "branch":
-                    from zarrkit.errors import ReadOnlyRefError
-
-                    raise ReadOnlyRefError(f"a {kind} never changes; open it with mode='r'", url=url)
-                session = obj.writable_session(name)
+            session, branch = session_for(obj, mode, pair, url=url)
+        except StoreError:
+            raise
         except Exception as err:
-            if isinstance(err, ReadOnlyError):
-                raise
             raise translate_icechunk_error(err, url=url, op="open") from err
-        return IcechunkStore(obj, session, url=url, location=url, branch=name if kind == "branch" else None,
-                             autocommit=autocommit)
+        return IcechunkStore(obj, session, url=url, location=url, branch=branch, autocommit=autocommit)
     raise UnsupportedURLError(f"cannot open a store from a {type(obj).__name__}")
 
 
