@@ -31,7 +31,22 @@ __all__ = [
     "ForkedStoreError",
     "ConflictError",
     "InvalidOptionError",
+    "NodeError",
+    "NodeNotFoundError",
+    "ContainsNodeError",
+    "NodeTypeError",
     "MetadataError",
+    "UnsupportedMetadataError",
+    "UnknownCodecError",
+    "UnknownDataTypeError",
+    "DTypeError",
+    "SelectionError",
+    "OutOfBoundsError",
+    "ShapeMismatchError",
+    "ChunkDecodeError",
+    "ChecksumError",
+    "ChunkNotFoundError",
+    "BackendUnsupportedError",
     "UncommittedChangesWarning",
 ]
 
@@ -135,8 +150,108 @@ class InvalidOptionError(ZarrkitError, ValueError):
     """An argument or option that zarrkit does not accept (unknown option key, bad mode, ...)."""
 
 
-class MetadataError(ZarrkitError):
+class NodeError(ZarrkitError):
+    """A problem with one Zarr node; names the store (``url``), the node (``path``) and the key.
+
+    The message reads ``<detail> (node '<path>', key '<key>', in <url>)`` with the parts that
+    are known.
+
+    Example:
+        >>> str(NodeNotFoundError("no Zarr node here", url="/data/a.zarr", path="raw/0"))
+        "no Zarr node here (node '/raw/0' in /data/a.zarr)"
+    """
+
+    def __init__(
+        self, detail: str, *, url: str | None = None, path: str | None = None, key: str | None = None
+    ) -> None:
+        self.detail = detail
+        self.url = url
+        self.path = path
+        self.key = key
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        parts = []
+        if self.path is not None:
+            parts.append(f"node '/{self.path}'")
+        if self.key is not None:
+            parts.append(f"key '{self.key}'")
+        where = ", ".join(parts)
+        if self.url:
+            where = f"{where} in {self.url}" if where else f"in {self.url}"
+        return f"{self.detail} ({where})" if where else self.detail
+
+    def __str__(self) -> str:  # KeyError-style subclasses would otherwise quote the message
+        return self._compose()
+
+    def __reduce__(self):
+        return (_rebuild_node_error, (type(self), self.detail, self.url, self.path, self.key))
+
+
+def _rebuild_node_error(cls, detail, url, path, key):
+    return cls(detail, url=url, path=path, key=key)
+
+
+class NodeNotFoundError(NodeError, LookupError):
+    """No array or group document exists at the path."""
+
+
+class ContainsNodeError(NodeError):
+    """Creating a node where a node or stored keys already exist, without ``overwrite=True``."""
+
+
+class NodeTypeError(NodeError, TypeError):
+    """The node is of the wrong kind: a group where an array is needed, or an array above a path."""
+
+
+class MetadataError(NodeError, ValueError):
     """A Zarr metadata document that is missing where required, malformed, or not understood."""
+
+
+class UnsupportedMetadataError(MetadataError):
+    """Valid Zarr metadata zarrkit does not implement (a non-regular grid, storage transformers, ...)."""
+
+
+class UnknownCodecError(MetadataError):
+    """A codec zarrkit does not know; the metadata still reads, data access raises this."""
+
+
+class UnknownDataTypeError(MetadataError):
+    """A data type zarrkit does not know."""
+
+
+class DTypeError(NodeError, TypeError):
+    """Data whose dtype cannot be cast safely ("same_kind") to the array's dtype."""
+
+
+class SelectionError(NodeError, TypeError):
+    """A selection zarrkit does not accept (``None``, floats, several Ellipses, ...)."""
+
+
+class OutOfBoundsError(NodeError, IndexError):
+    """An index or chunk coordinate outside the array or its chunk grid; also an ``IndexError``."""
+
+
+class ShapeMismatchError(NodeError, ValueError):
+    """A value whose shape does not fit (or broadcast to) the selection or chunk."""
+
+
+class ChunkDecodeError(NodeError):
+    """Stored chunk bytes that do not decode (truncated or corrupt); names the key and codec."""
+
+    codec: str | None = None
+
+
+class ChecksumError(ChunkDecodeError):
+    """A CRC-32C that does not match the bytes it guards."""
+
+
+class ChunkNotFoundError(NodeError, LookupError):
+    """A chunk that is not stored, read with ``missing="raise"``."""
+
+
+class BackendUnsupportedError(NodeError):
+    """An explicitly requested core backend cannot serve this array, store or call."""
 
 
 class UncommittedChangesWarning(UserWarning):

@@ -1,9 +1,63 @@
-"""zarrkit.core: reading and writing Zarr nodes over a zarrkit byte store.
+"""zarrkit.core: a synchronous create / read / write / delete API over Zarr v2 and v3.
 
-For now this holds the node-tree summary used by ``zarrkit info``; the full functional
-create / read / write / delete API arrives with the core engine.
+The functions take an open store and a node path; :class:`Array` is a thin handle over them.
+Two backends do the chunk work: ``python`` (numpy + numcodecs, everything) and ``zarrs``
+(zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.
+
+Example:
+    >>> import numpy as np
+    >>> from zarrkit.storage import open_store
+    >>> from zarrkit import core
+    >>> s = open_store("memory://", mode="w")
+    >>> m = core.create_array(s, "t", core.array_metadata((2, 3), "float32", (1, 3)))
+    >>> core.write_region(s, "t", ..., np.ones((2, 3)), metadata=m)
+    >>> float(core.read_region(s, "t", (1, 2), metadata=m))
+    1.0
 """
 
+from zarrkit.core.api import (
+    array_metadata,
+    consolidate,
+    create_array,
+    create_group,
+    delete_chunk,
+    delete_node,
+    invalidate,
+    list_children,
+    open_array,
+    read_chunk,
+    read_metadata,
+    read_region,
+    update_attributes,
+    write_chunk,
+    write_region,
+)
+from zarrkit.core.array import Array
+from zarrkit.core.cache import configure, stats
+from zarrkit.core.metadata import ArrayMetadata, GroupMetadata
 from zarrkit.core.tree import NodeInfo, describe_tree
 
-__all__ = ["NodeInfo", "describe_tree"]
+__all__ = [
+    "Array",
+    "ArrayMetadata",
+    "GroupMetadata",
+    "NodeInfo",
+    "array_metadata",
+    "configure",
+    "consolidate",
+    "create_array",
+    "create_group",
+    "delete_chunk",
+    "delete_node",
+    "describe_tree",
+    "invalidate",
+    "list_children",
+    "open_array",
+    "read_chunk",
+    "read_metadata",
+    "read_region",
+    "stats",
+    "update_attributes",
+    "write_chunk",
+    "write_region",
+]

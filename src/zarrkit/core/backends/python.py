@@ -1,0 +1,503 @@
+"""The ``python`` backend: numpy + numcodecs + crc32c, synchronous, on the core thread pool.
+
+It serves every store, both Zarr formats and every codec zarrkit knows.  The facade in
+:mod:`zarrkit.core.api` hands it a :class:`Node` (store, path, metadata) and a plan from
+:mod:`zarrkit.core.selection`; this module turns the plan into chunk reads and writes:
+
+* reads group the touched chunks; on a sharded array they group inner chunks by shard,
+  read the shard index once (cached) and fetch the needed inner chunks as coalesced ranges,
+  or the whole shard when most of it is needed;
+* writes build whole chunks without reading, and read-modify-write partial ones under a
+  striped lock keyed on the chunk (or shard) key;
+* empty chunks (bytes equal to the fill value) are not stored, and stale ones are deleted.
+
+Example:
+    >>> from zarrkit.storage import open_store
+    >>> from zarrkit.core.metadata import array_metadata
+    >>> store = open_store("memory://", mode="w")
+    >>> node = Node(store, "a", array_metadata((4,), "int16", (2,)))
+    >>> write_chunk(node, (1,), np.array([5, 6], "int16"))
+    >>> read_chunk(node, (1,)).tolist(), sorted(store.list_prefix(""))
+    ([5, 6], ['a/c/1'])
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from zarrkit.core.cache import generation
+from zarrkit.core.codecs import CodecFailure
+from zarrkit.core.metadata import ArrayMetadata
+from zarrkit.core.pool import run_all
+from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
+from zarrkit.core.sharding import MISSING, is_fill, shard_index_cache
+from zarrkit.errors import (
+    ChecksumError,
+    ChunkDecodeError,
+    ChunkNotFoundError,
+    OutOfBoundsError,
+    ZarrkitError,
+)
+
+__all__ = ["Node", "read_chunk", "write_chunk", "delete_chunk", "read_plan", "write_plan", "read_points", "write_points"]
+
+name = "python"
+
+_STRIPES = [threading.Lock() for _ in range(256)]
+_COALESCE_GAP = 64 * 1024  # merge inner-chunk ranges closer than this into one read
+
+
+def chunk_lock(node: "Node", key: str) -> threading.Lock:
+    """The striped lock serialising read-modify-writes of one chunk or shard."""
+    return _STRIPES[hash((node.identity, key)) % len(_STRIPES)]
+
+
+class Node:
+    """What a backend call needs about one array: the store, the path and the metadata."""
+
+    __slots__ = ("store", "path", "meta", "prefix", "identity")
+
+    def __init__(self, store, path: str, meta: ArrayMetadata) -> None:
+        self.store = store
+        self.path = path
+        self.meta = meta
+        self.prefix = path + "/" if path else ""
+        self.identity = store.identity
+
+    def key(self, coords: tuple[int, ...]) -> str:
+        return self.prefix + self.meta.chunk_key(coords)
+
+    def decode_error(self, key: str, failure: BaseException) -> ChunkDecodeError:
+        codec = getattr(failure, "codec", None)
+        cls = ChecksumError if getattr(failure, "checksum", False) else ChunkDecodeError
+        detail = f"cannot decode chunk ({codec}: {failure})" if codec else f"cannot decode chunk: {failure}"
+        err = cls(detail, url=self.store.url, path=self.path, key=key)
+        err.codec = codec
+        return err
+
+    def missing(self, key: str) -> ChunkNotFoundError:
+        return ChunkNotFoundError("chunk is not stored", url=self.store.url, path=self.path, key=key)
+
+
+def _decode(node: Node, key: str, raw: Any, chain, out: np.ndarray | None = None) -> np.ndarray:
+    try:
+        return chain.decode(raw, out)
+    except ZarrkitError:
+        raise
+    except CodecFailure as failure:
+        raise node.decode_error(key, failure) from None
+    except Exception as failure:  # a codec library's own error on corrupt bytes
+        raise node.decode_error(key, failure) from failure
+
+
+def _check_coords(node: Node, coords: tuple[int, ...], grid: tuple[int, ...]) -> tuple[int, ...]:
+    coords = tuple(int(c) for c in coords)
+    if len(coords) != len(grid) or any(not 0 <= c < g for c, g in zip(coords, grid)):
+        raise OutOfBoundsError(
+            f"chunk coordinates {list(coords)} are outside the chunk grid {list(grid)}", url=node.store.url, path=node.path
+        )
+    return coords
+
+
+def _inner_grid(meta: ArrayMetadata) -> tuple[int, ...]:
+    return tuple(-(-s // c) for s, c in zip(meta.shape, meta.chunks))
+
+
+# ---------------------------------------------------------------------------- shard access
+def _index_key(node: Node, key: str) -> tuple:
+    return (node.identity, node.path, generation(node.identity, node.path), key)
+
+
+def _shard_index(node: Node, key: str, *, use_cache: bool = True) -> np.ndarray | None:
+    """The flat ``(n, 2)`` index of a shard, or ``None`` when the shard is not stored."""
+    cache_key = _index_key(node, key)
+    if use_cache:
+        index = shard_index_cache.get(cache_key)
+        if index is not None:
+            return index
+    codec = node.meta.sharding
+    start, length = codec.index_range()
+    raw = node.store.get_range(key, start, length)
+    if raw is None:
+        return None
+    try:
+        index = codec.decode_index(raw).reshape(-1, 2)
+    except CodecFailure as failure:
+        raise node.decode_error(key, failure) from None
+    shard_index_cache.put(cache_key, index)
+    return index
+
+
+def _inner_flat(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """Shard coordinates and the flat position inside the shard for inner-chunk ``coords``."""
+    per = meta.sharding.per_shard
+    shard = tuple(c // p for c, p in zip(coords, per))
+    flat = 0
+    for c, p in zip(coords, per):
+        flat = flat * p + c % p
+    return shard, flat
+
+
+Consumer = Callable[[np.ndarray | None], None]
+
+
+def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, Consumer, np.ndarray | None]], missing: str) -> None:
+    """Read some inner chunks of one shard: ``items`` are ``(flat position, consumer, dest)``."""
+    meta = node.meta
+    codec = meta.sharding
+    inner = codec.inner
+    key = node.key(shard)
+    n_inner = len(codec.per_shard) and int(np.prod(codec.per_shard))
+    whole = len(items) * 2 > n_inner
+    for attempt in (0, 1):
+        try:
+            if whole:
+                raw = node.store.get(key)
+                if raw is None:
+                    return _all_missing(node, key, items, missing)
+                try:
+                    index, _ = codec.split_index(raw)
+                except CodecFailure as failure:
+                    raise node.decode_error(key, failure) from None
+                index = index.reshape(-1, 2)
+                view = memoryview(raw)
+                pieces = []
+                for flat, consumer, dest in items:
+                    off, nb = index[flat]
+                    if off == MISSING and nb == MISSING:
+                        pieces.append((None, consumer, dest))
+                    else:
+                        if int(off) + int(nb) > len(view):
+                            raise node.decode_error(key, CodecFailure("sharding_indexed", "inner chunk runs past the end of the shard"))
+                        pieces.append((view[int(off) : int(off) + int(nb)], consumer, dest))
+            else:
+                index = _shard_index(node, key, use_cache=attempt == 0)
+                if index is None:
+                    return _all_missing(node, key, items, missing)
+                pieces = _fetch_ranges(node, key, index, items)
+            _decode_pieces(node, key, inner, pieces, missing)
+            return
+        except ChunkDecodeError:
+            if whole or attempt == 1:
+                raise
+            shard_index_cache.discard(_index_key(node, key))  # maybe rewritten elsewhere: retry once
+
+
+def _all_missing(node: Node, key: str, items, missing: str) -> None:
+    if missing == "raise":
+        raise node.missing(key)
+    for _, consumer, _ in items:
+        consumer(None)
+
+
+def _fetch_ranges(node: Node, key: str, index: np.ndarray, items) -> list:
+    wanted = []
+    absent = []
+    for flat, consumer, dest in items:
+        off, nb = index[flat]
+        if off == MISSING and nb == MISSING:
+            absent.append((None, consumer, dest))
+        else:
+            wanted.append((int(off), int(nb), consumer, dest))
+    wanted.sort(key=lambda w: w[0])
+    groups: list[list] = []
+    for w in wanted:
+        if groups and w[0] - (groups[-1][-1][0] + groups[-1][-1][1]) <= _COALESCE_GAP:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+
+    def fetch(group):
+        start = group[0][0]
+        end = max(o + n for o, n, _, _ in group)
+        raw = node.store.get_range(key, start, end - start)
+        if raw is None or len(raw) < end - start:
+            raise node.decode_error(key, CodecFailure("sharding_indexed", "shard is shorter than its index says"))
+        view = memoryview(raw)
+        return [(view[o - start : o - start + n], c, d) for o, n, c, d in group]
+
+    pieces = absent
+    for got in run_all(fetch, groups) if len(groups) > 1 else map(fetch, groups):
+        pieces.extend(got)
+    return pieces
+
+
+_scratch = threading.local()
+
+
+def _scratch_for(spec) -> np.ndarray:
+    """A per-thread decode buffer, so decoding a chunk does not allocate (and page-fault) anew."""
+    key = (spec.shape, spec.dtype.str)
+    buf = getattr(_scratch, "buffers", None)
+    if buf is None:
+        buf = _scratch.buffers = {}
+    arr = buf.get(key)
+    if arr is None:
+        if len(buf) > 8:
+            buf.clear()
+        arr = buf[key] = np.empty(spec.shape, dtype=spec.dtype)
+    return arr
+
+
+def _decode_pieces(node: Node, key: str, chain, pieces: list, missing: str) -> None:
+    def one(piece):
+        raw, consumer, dest = piece
+        if raw is None:
+            if missing == "raise":
+                raise node.missing(key)
+            consumer(None)
+        elif dest is not None:
+            _decode(node, key, raw, chain, dest)
+        else:
+            scratch = _scratch_for(chain.spec) if chain.direct else None
+            consumer(_decode(node, key, raw, chain, scratch))
+
+    if len(pieces) > 2:
+        run_all(one, pieces)
+    else:
+        for p in pieces:
+            one(p)
+
+
+def _read_stored(node: Node, coords: tuple[int, ...], consumer: Consumer, dest: np.ndarray | None, missing: str) -> None:
+    key = node.key(coords)
+    raw = node.store.get(key)
+    if raw is None:
+        if missing == "raise":
+            raise node.missing(key)
+        consumer(None)
+        return
+    chain = node.meta.chain
+    if dest is not None:
+        _decode(node, key, raw, chain, dest)
+        return
+    scratch = _scratch_for(chain.spec) if chain.direct else None
+    consumer(_decode(node, key, raw, chain, scratch))
+
+
+def _read_items(node: Node, items: list[tuple[tuple[int, ...], Consumer, np.ndarray | None]], missing: str) -> None:
+    """Read chunks on the read grid (inner chunks when sharded) and hand each to its consumer."""
+    if node.meta.sharding is None:
+        if len(items) == 1:
+            _read_stored(node, *items[0], missing)
+        else:
+            run_all(lambda it: _read_stored(node, *it, missing), items)
+        return
+    groups: dict[tuple[int, ...], list] = {}
+    for coords, consumer, dest in items:
+        shard, flat = _inner_flat(node.meta, coords)
+        groups.setdefault(shard, []).append((flat, consumer, dest))
+    if len(groups) == 1:
+        (shard, group), = groups.items()
+        _read_shard_group(node, shard, group, missing)
+    else:
+        run_all(lambda kv: _read_shard_group(node, kv[0], kv[1], missing), list(groups.items()))
+
+
+# ---------------------------------------------------------------------------- public reads
+def read_chunk(node: Node, coords, *, inner: bool = False, missing: str = "fill") -> np.ndarray:
+    """One decoded chunk (full chunk shape, padding included); a new array the caller owns."""
+    meta = node.meta
+    sharded = inner and meta.sharding is not None
+    grid = _inner_grid(meta) if sharded else meta.grid_shape
+    coords = _check_coords(node, coords, grid)
+    shape = meta.chunks if sharded else meta.chunk_shape
+    out = np.empty(shape, dtype=meta.dtype)
+
+    def consume(chunk):
+        out[...] = meta.fill_value if chunk is None else chunk
+
+    if sharded:
+        shard, flat = _inner_flat(meta, coords)
+        _read_shard_group(node, shard, [(flat, consume, None)], missing)
+    else:
+        _read_stored(node, coords, consume, out if meta.chain.direct else None, missing)
+    return out
+
+
+def _full_cover(csel: tuple, chunk_shape: tuple[int, ...]) -> bool:
+    return all(
+        isinstance(s, slice) and s.start == 0 and s.stop == c and (s.step or 1) == 1 for s, c in zip(csel, chunk_shape)
+    )
+
+
+def read_plan(node: Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = "fill") -> None:
+    """Fill ``out`` (the plan's full shape, integer axes kept) from the touched chunks."""
+    meta = node.meta
+    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    fill = meta.fill_value
+    items = []
+    for coords, csel, osel in plan.tasks(grid_chunk):
+        oidx = index_tuple(osel)
+        cidx = index_tuple(csel)
+        dest = None
+        if _full_cover(csel, grid_chunk) and all(isinstance(s, slice) and (s.step or 1) == 1 for s in osel):
+            view = out[oidx]
+            if view.flags.c_contiguous and view.shape == tuple(grid_chunk):
+                dest = view
+
+        def consume(chunk, oidx=oidx, cidx=cidx):
+            if chunk is None:
+                out[oidx] = fill
+            else:
+                out[oidx] = chunk[cidx]
+
+        items.append((coords, consume, dest))
+    _read_items(node, items, missing)
+
+
+def read_points(node: Node, plan: PointPlan, out_flat: np.ndarray, missing: str = "fill") -> None:
+    """Fill the flat output of a point selection."""
+    meta = node.meta
+    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    fill = meta.fill_value
+    items = []
+    for coords, local, positions in plan.tasks(grid_chunk):
+
+        def consume(chunk, local=local, positions=positions):
+            out_flat[positions] = fill if chunk is None else chunk[local]
+
+        items.append((coords, consume, None))
+    _read_items(node, items, missing)
+
+
+# ---------------------------------------------------------------------------- writes
+def _store_encoded(node: Node, key: str, chunk: np.ndarray, write_empty: bool, known_missing: bool) -> None:
+    meta = node.meta
+    if not write_empty and is_fill(chunk, meta.fill_value):
+        encoded = None
+    else:
+        try:
+            encoded = meta.chain.encode(chunk)
+        except CodecFailure as failure:
+            raise node.decode_error(key, failure) from None
+    if meta.sharding is not None:
+        shard_index_cache.discard(_index_key(node, key))
+    if encoded is None:
+        if not known_missing:
+            node.store.delete(key)
+    else:
+        node.store.set(key, encoded)
+
+
+def _chunk_region(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[int, ...]:
+    """The in-bounds extent of a stored chunk (smaller than the chunk at the array edge)."""
+    return tuple(min(c, s - i * c) for i, c, s in zip(coords, meta.chunk_shape, meta.shape))
+
+
+def _write_one(node: Node, coords, producer: Callable[[np.ndarray], None], full: bool, write_empty: bool) -> None:
+    meta = node.meta
+    key = node.key(coords)
+    if full:
+        region = _chunk_region(meta, coords)
+        if region == meta.chunk_shape:
+            chunk = np.empty(meta.chunk_shape, dtype=meta.dtype)
+        else:
+            chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
+        producer(chunk)
+        _store_encoded(node, key, chunk, write_empty, known_missing=False)
+        return
+    with chunk_lock(node, key):
+        raw = node.store.get(key)
+        if raw is None:
+            chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
+        else:
+            chunk = _decode(node, key, raw, meta.chain)
+            if not chunk.flags.writeable or chunk.base is not None and not chunk.flags.owndata:
+                chunk = chunk.copy()
+        producer(chunk)
+        _store_encoded(node, key, chunk, write_empty, known_missing=raw is None)
+
+
+def write_plan(node: Node, plan: OrthogonalPlan, value: np.ndarray, write_empty: bool = False) -> None:
+    """Write ``value`` (already broadcast to the plan's full shape) into the touched chunks."""
+    meta = node.meta
+    items = []
+    for coords, csel, osel in plan.tasks(meta.chunk_shape):
+        region = _chunk_region(meta, coords)
+        full = _full_cover(csel, region) and all(isinstance(s, slice) and (s.step or 1) == 1 for s in osel)
+        cidx = index_tuple(csel)
+        oidx = index_tuple(osel)
+        if full:
+
+            def produce(chunk, oidx=oidx, region=region):
+                chunk[tuple(slice(0, r) for r in region)] = value[oidx]
+
+        else:
+
+            def produce(chunk, oidx=oidx, cidx=cidx):
+                chunk[cidx] = value[oidx]
+
+        items.append((coords, produce, full))
+    if len(items) == 1:
+        _write_one(node, *items[0], write_empty)
+    else:
+        run_all(lambda it: _write_one(node, *it, write_empty), items)
+
+
+def write_points(node: Node, plan: PointPlan, values_flat: np.ndarray, write_empty: bool = False) -> None:
+    """Scatter point values; duplicate coordinates keep the last value."""
+    meta = node.meta
+    items = []
+    for coords, local, positions in plan.tasks(meta.chunk_shape):
+
+        def produce(chunk, local=local, positions=positions):
+            chunk[local] = values_flat[positions]
+
+        items.append((coords, produce, False))
+    run_all(lambda it: _write_one(node, *it, write_empty), items)
+
+
+def write_chunk(node: Node, coords, data: np.ndarray, *, inner: bool = False, write_empty: bool = False) -> None:
+    """Write one whole chunk (or inner chunk, rewriting its shard) from ``data``."""
+    meta = node.meta
+    if inner and meta.sharding is not None:
+        coords = _check_coords(node, coords, _inner_grid(meta))
+        shard, _ = _inner_flat(meta, coords)
+        per = meta.sharding.per_shard
+        local = tuple(slice((c % p) * s, (c % p) * s + d) for c, p, s, d in zip(coords, per, meta.chunks, data.shape))
+
+        def produce(chunk):
+            chunk[local] = data
+
+        _write_one(node, shard, produce, False, write_empty)
+        return
+    coords = _check_coords(node, coords, meta.grid_shape)
+
+    def produce_whole(chunk):
+        chunk[tuple(slice(0, d) for d in data.shape)] = data
+
+    key = node.key(coords)
+    if data.shape == meta.chunk_shape:
+        chunk = np.ascontiguousarray(data, dtype=meta.dtype)
+    else:
+        chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
+        produce_whole(chunk)
+    _store_encoded(node, key, chunk, write_empty, known_missing=False)
+
+
+def delete_chunk(node: Node, coords, *, inner: bool = False) -> None:
+    """Delete a chunk; an inner chunk is cleared by rewriting its shard (deleted if left empty)."""
+    meta = node.meta
+    if inner and meta.sharding is not None:
+        coords = _check_coords(node, coords, _inner_grid(meta))
+        shard, _ = _inner_flat(meta, coords)
+        per = meta.sharding.per_shard
+        local = tuple(slice((c % p) * s, (c % p + 1) * s) for c, p, s in zip(coords, per, meta.chunks))
+        key = node.key(shard)
+        with chunk_lock(node, key):
+            raw = node.store.get(key)
+            if raw is None:
+                return
+            chunk = _decode(node, key, raw, meta.chain).copy()
+            chunk[local] = meta.fill_value
+            _store_encoded(node, key, chunk, False, known_missing=False)
+        return
+    coords = _check_coords(node, coords, meta.grid_shape)
+    key = node.key(coords)
+    if meta.sharding is not None:
+        shard_index_cache.discard(_index_key(node, key))
+    node.store.delete(key)
