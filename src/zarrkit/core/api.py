@@ -391,12 +391,17 @@ def invalidate(store, path: str = "") -> None:
 
 
 # ---------------------------------------------------------------------------- backends
+_ZARRS: list = []
+
+
 def _zarrs_module():
-    try:
-        from zarrkit.core.backends import zarrs as zarrs_backend
-    except ImportError:
-        return None
-    return zarrs_backend if zarrs_backend.available() else None
+    if not _ZARRS:  # import once: a failed import must not be retried on every call
+        try:
+            from zarrkit.core.backends import zarrs as zarrs_backend
+        except ImportError:
+            zarrs_backend = None
+        _ZARRS.append(zarrs_backend if zarrs_backend is not None and zarrs_backend.available() else None)
+    return _ZARRS[0]
 
 
 def choose_backend(store, path: str, meta: ArrayMetadata, backend: str | None, **call: Any):
@@ -589,6 +594,10 @@ def read_region(store, path: str, selection: Any = Ellipsis, *, indexing: str = 
             flat = np.empty(plan.points.coords.shape[1], dtype=meta.dtype)
             be.read_points(node, plan.points, flat, missing)
             result = flat.reshape(plan.out_shape)
+        elif be is not python_backend and plan.ortho.is_box and plan.post is None and out is None:
+            # zarrs hands back the box itself: zero-copy unless the caller wants its own array
+            view = be.read_box(node, plan.ortho.box()).reshape(plan.ortho.out_shape)
+            result = view.copy() if copy else view
         else:
             direct = out is not None and plan.post is None and plan.move_front is None and out.flags.c_contiguous
             full = out.reshape(plan.ortho.full_shape) if direct else np.empty(plan.ortho.full_shape, dtype=meta.dtype)

@@ -42,7 +42,7 @@ from zarrkit.errors import (
     ZarrkitError,
 )
 
-__all__ = ["Node", "read_chunk", "write_chunk", "delete_chunk", "read_plan", "write_plan", "read_points", "write_points"]
+__all__ = ["Node", "is_fill", "chunk_lock", "read_chunk", "write_chunk", "delete_chunk", "read_plan", "write_plan", "read_points", "write_points"]
 
 name = "python"
 

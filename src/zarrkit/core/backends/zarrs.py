@@ -1,0 +1,281 @@
+"""The ``zarrs`` backend: Rust zarrs through ``zarrista`` 0.1.0, for v3 arrays on local files.
+
+Every zarrista call lives in this module (its API is beta).  What it serves:
+
+* reads of v3 arrays in a local directory, or in a zip file on the local disk: step-1
+  boxes go to zarrista whole (``retrieve_array_subset``, its rayon pool does the fan-out);
+  other selections read each touched chunk or inner chunk (``retrieve_subchunk`` with a
+  per-array ``ShardCache``);
+* writes of whole and partial chunks: zarrista *encodes* (into its in-memory store) and
+  zarrkit's own store writes the bytes, so the storage guarantees hold (temp file and
+  rename, nothing written after return); zarrs' filesystem store would write in place.
+
+Everything else (v2, variable-length and string dtypes, ``numcodecs.*`` codecs, other
+stores, ``write_empty_chunks=True``, ``missing="raise"``, inner-chunk writes) is refused by
+:func:`unsupported`, and :func:`zarrkit.core.api.choose_backend` falls back to ``python``.
+
+Example:
+    >>> from zarrkit.storage import open_store
+    >>> from zarrkit.core.metadata import array_metadata
+    >>> unsupported(open_store("memory://", mode="w"), array_metadata((2,), "u1", (2,)), op="read")
+    'store kind memory'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from zarrkit.core import cache
+from zarrkit.core.backends import python as py
+from zarrkit.core.metadata import ArrayMetadata
+from zarrkit.core.pool import run_all
+from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
+from zarrkit.errors import ChunkDecodeError, OutOfBoundsError
+
+__all__ = ["available", "unsupported", "read_box", "read_plan", "read_points", "read_chunk", "write_plan",
+           "write_points", "write_chunk"]
+
+name = "zarrs"
+ZARRISTA_VERSION = "0.1.0"
+
+try:  # an optional accelerator: absent, the python backend serves everything
+    import zarrista
+    from zarrista.store import FilesystemStore, MemoryStore, ZipStore
+except ImportError:  # pragma: no cover - depends on the install
+    zarrista = None
+
+
+def available() -> bool:
+    """True when zarrista 0.1.0 is importable."""
+    if zarrista is None:
+        return False
+    try:
+        from importlib.metadata import version
+
+        return version("zarrista") == ZARRISTA_VERSION
+    except Exception:
+        return False
+
+
+_AVAILABLE = available()
+
+
+def _local_location(store) -> tuple[str, str | None] | None:
+    """``(directory, zip member or None)`` when zarrista can open the store natively."""
+    inner = getattr(store, "_inner", store)
+    if inner.kind == "local":
+        return inner.root, None
+    if inner.kind == "zip" and store.read_only:
+        path = getattr(inner, "_path", None)
+        if path and type(getattr(inner, "_source", None)).__name__ == "_LocalSource":
+            return os.path.dirname(os.path.abspath(path)), os.path.basename(path)
+    return None
+
+
+def unsupported(store, meta: ArrayMetadata, *, op: str, missing: str = "fill", write_empty: bool = False,
+                inner: bool = False, plan: Any = None) -> str | None:
+    """Why this backend cannot serve the call, or ``None`` when it can."""
+    if not _AVAILABLE:
+        return "zarrista 0.1.0 is not installed"
+    if meta.zarr_format != 3:
+        return "zarr v2"
+    if meta.dtype.kind in "OU":
+        return "variable-length or string data type"
+    if any(c.get("name", "").startswith("numcodecs.") for c in _all_codecs(meta.codecs)):
+        return "numcodecs codec"
+    if meta.extensions:
+        return "metadata extension"
+    loc = _local_location(store)
+    if loc is None:
+        inner_kind = getattr(getattr(store, "_inner", store), "kind", "?")
+        return f"store kind {inner_kind}" if inner_kind != "zip" else "zip not on the local disk, or open for writing"
+    if op == "write":
+        if write_empty:
+            return "write_empty_chunks=True"
+        if inner:
+            return "inner-chunk write"
+        if loc[1] is not None:
+            return "zip is read-only"
+    if missing == "raise":
+        return "missing='raise'"
+    return None
+
+
+def _all_codecs(codecs):
+    for c in codecs:
+        yield c
+        conf = c.get("configuration") or {}
+        if c.get("name") == "sharding_indexed":
+            yield from _all_codecs(conf.get("codecs", []))
+            yield from _all_codecs(conf.get("index_codecs", []))
+
+
+class _Handle:
+    """The cached zarrista objects for one array: the reader, its shard cache, an encoder."""
+
+    def __init__(self, store, path: str, meta: ArrayMetadata) -> None:
+        root, member = _local_location(store)
+        doc = meta.to_dict()
+        doc["attributes"] = {}
+        self.doc = doc
+        base = FilesystemStore(root)
+        zstore = ZipStore(base, member) if member else base
+        self.array = zarrista.Array.from_metadata(doc, zstore, "/" + path)
+        self.shard_cache = self.array.shard_cache() if meta.shards else None
+        self._encoder = None
+        self._lock = threading.Lock()
+        self.path = path
+
+    def encoder(self):
+        """A twin array in zarrista's memory store: encode there, copy the bytes out."""
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = zarrista.Array.from_metadata(self.doc, MemoryStore(), "/" + self.path)
+            return self._encoder
+
+
+def _handle(node: py.Node) -> _Handle:
+    key = (node.identity, node.path, "zarrs", node.meta.cache_key)
+    return cache.array_objects.get_or_build(key, lambda: _Handle(node.store, node.path, node.meta))
+
+
+def _tensor(node: py.Node, call, *args, **kwargs) -> np.ndarray:
+    cache.count("zarrs:calls")
+    try:
+        return np.asarray(call(*args, **kwargs))
+    except Exception as err:  # zarrista raises its own ArrayError / StorageError
+        raise ChunkDecodeError(f"zarrs could not read: {err}", url=node.store.url, path=node.path) from err
+
+
+# ---------------------------------------------------------------------------- reads
+def read_box(node: py.Node, box: tuple[slice, ...]) -> np.ndarray:
+    """A step-1 box as a read-only zero-copy array from zarrista (shape keeps every axis)."""
+    h = _handle(node)
+    return _tensor(node, h.array.retrieve_array_subset, box)
+
+
+def read_plan(node: py.Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = "fill") -> None:
+    if plan.is_box:
+        out[...] = read_box(node, plan.box()).reshape(out.shape)
+        return
+    # Not a box: one call per touched (inner) chunk, on the calling thread.
+    h = _handle(node)
+    meta = node.meta
+    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    for coords, csel, osel in plan.tasks(grid_chunk):
+        out[index_tuple(osel)] = _read_grid_chunk(node, h, coords)[index_tuple(csel)]
+
+
+def _read_grid_chunk(node: py.Node, h: _Handle, coords) -> np.ndarray:
+    if node.meta.sharding is not None:
+        return _tensor(node, h.array.retrieve_subchunk, list(coords), shard_cache=h.shard_cache)
+    return _tensor(node, h.array.retrieve_chunk, list(coords))
+
+
+def read_points(node: py.Node, plan: PointPlan, out_flat: np.ndarray, missing: str = "fill") -> None:
+    h = _handle(node)
+    meta = node.meta
+    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    for coords, local, positions in plan.tasks(grid_chunk):
+        out_flat[positions] = _read_grid_chunk(node, h, coords)[local]
+
+
+def read_chunk(node: py.Node, coords, *, inner: bool = False, missing: str = "fill") -> np.ndarray:
+    meta = node.meta
+    sharded = inner and meta.sharding is not None
+    chunk = meta.chunks if sharded else meta.chunk_shape
+    grid = tuple(-(-s // c) for s, c in zip(meta.shape, chunk))
+    coords = tuple(int(c) for c in coords)
+    if len(coords) != len(grid) or any(not 0 <= c < g for c, g in zip(coords, grid)):
+        raise OutOfBoundsError(f"chunk coordinates {list(coords)} are outside the chunk grid {list(grid)}",
+                               url=node.store.url, path=node.path)
+    h = _handle(node)
+    if sharded:
+        data = _tensor(node, h.array.retrieve_subchunk, list(coords), shard_cache=h.shard_cache)
+    else:
+        data = _tensor(node, h.array.retrieve_chunk, list(coords))
+    # zarrista trims edge chunks to the array; the API returns the full chunk with padding
+    if data.shape != tuple(chunk):
+        full = np.full(chunk, meta.fill_value, dtype=meta.dtype)
+        full[tuple(slice(0, s) for s in data.shape)] = data
+        return full
+    return data.copy()
+
+
+# ---------------------------------------------------------------------------- writes
+def _encode_store(node: py.Node, h: _Handle, coords: tuple[int, ...], chunk: np.ndarray) -> None:
+    """Encode one stored chunk with zarrs, then write it through zarrkit's store."""
+    key = node.key(coords)
+    if h.shard_cache is not None:
+        h.shard_cache.clear()
+    if py.is_fill(chunk, node.meta.fill_value):  # zarrkit's byte-wise rule, shared with python
+        node.store.delete(key)
+        return
+    enc = h.encoder()
+    cache.count("zarrs:calls")
+    data = np.ascontiguousarray(chunk)
+    if data.dtype.kind == "c":  # zarrista 0.1.0 takes no complex DLPack tensors; raw bytes are fine
+        data = memoryview(data).cast("B")
+    enc.store_chunks(tuple(coords), data, store_empty_chunks=True)
+    encoded = enc.retrieve_encoded_chunk(list(coords))
+    enc.erase_chunk(list(coords))
+    if encoded is None:  # a shard whose inner chunks all equal the fill value
+        node.store.delete(key)
+    else:
+        node.store.set(key, bytes(encoded.buffer))
+
+
+def write_plan(node: py.Node, plan: OrthogonalPlan, value: np.ndarray, write_empty: bool = False) -> None:
+    h = _handle(node)
+    meta = node.meta
+
+    def one(task) -> None:
+        coords, csel, osel = task
+        key = node.key(coords)
+        region = tuple(min(c, s - i * c) for i, c, s in zip(coords, meta.chunk_shape, meta.shape))
+        full = py._full_cover(csel, region) and all(isinstance(s, slice) and (s.step or 1) == 1 for s in osel)
+        if full:
+            chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
+            chunk[tuple(slice(0, r) for r in region)] = value[index_tuple(osel)]
+            _encode_store(node, h, coords, chunk)
+            return
+        with py.chunk_lock(node, key):
+            chunk = _full_chunk(node, h, coords)
+            chunk[index_tuple(csel)] = value[index_tuple(osel)]
+            _encode_store(node, h, coords, chunk)
+
+    # zarrs encodes one chunk per call; the core pool overlaps encoding and the store writes
+    run_all(one, list(plan.tasks(meta.chunk_shape)))
+
+
+def _full_chunk(node: py.Node, h: _Handle, coords) -> np.ndarray:
+    meta = node.meta
+    data = _tensor(node, h.array.retrieve_chunk, list(coords))
+    chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
+    chunk[tuple(slice(0, s) for s in data.shape)] = data
+    return chunk
+
+
+def write_points(node: py.Node, plan: PointPlan, values_flat: np.ndarray, write_empty: bool = False) -> None:
+    h = _handle(node)
+    for coords, local, positions in plan.tasks(node.meta.chunk_shape):
+        key = node.key(coords)
+        with py.chunk_lock(node, key):
+            chunk = _full_chunk(node, h, coords)
+            chunk[local] = values_flat[positions]
+            _encode_store(node, h, coords, chunk)
+
+
+def write_chunk(node: py.Node, coords, data: np.ndarray, *, inner: bool = False, write_empty: bool = False) -> None:
+    meta = node.meta
+    grid = meta.grid_shape
+    if any(not 0 <= c < g for c, g in zip(coords, grid)):
+        raise OutOfBoundsError(f"chunk coordinates {list(coords)} are outside the chunk grid {list(grid)}",
+                               url=node.store.url, path=node.path)
+    chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
+    chunk[tuple(slice(0, d) for d in data.shape)] = data
+    _encode_store(node, _handle(node), tuple(coords), chunk)
