@@ -559,6 +559,39 @@ def _finish(plan: SelectionPlan, full: np.ndarray) -> np.ndarray:
     return result
 
 
+def _basic_box(selection: Any, shape: tuple[int, ...]):
+    """``(starts, stops, result shape)`` for in-range ints and step-1 slices; else ``None``."""
+    if type(selection) is not tuple:
+        selection = (selection,)
+    if len(selection) > len(shape):
+        return None
+    starts, stops, out_shape = [], [], []
+    for s, n in zip(selection, shape):
+        if type(s) is int:
+            if s < 0:
+                s += n
+            if not 0 <= s < n:
+                return None
+            starts.append(s)
+            stops.append(s + 1)
+        elif type(s) is slice and s.step is None or type(s) is slice and s.step == 1:
+            a, b, _ = s.indices(n)
+            if b <= a:
+                return None
+            starts.append(a)
+            stops.append(b)
+            out_shape.append(b - a)
+        else:
+            return None
+    for n in shape[len(selection) :]:
+        if n == 0:
+            return None
+        starts.append(0)
+        stops.append(n)
+        out_shape.append(n)
+    return starts, stops, tuple(out_shape)
+
+
 def read_region(store, path: str, selection: Any = Ellipsis, *, indexing: str = "numpy",
                 metadata: ArrayMetadata | None = None, out: np.ndarray | None = None, copy: bool = True,
                 missing: str = "fill", backend: str | None = None) -> np.ndarray:
@@ -580,6 +613,21 @@ def read_region(store, path: str, selection: Any = Ellipsis, *, indexing: str = 
     path = _path(store, path) if metadata is None else path
     meta = _array(store, path, metadata)
     _check_missing(missing)
+    if out is None and indexing != "points":
+        box = _basic_box(selection, meta.shape)
+        if box is not None:
+            be = choose_backend(store, path, meta, backend, op="read", missing=missing)
+            if missing == "fill":
+                try:
+                    result = be.read_single_chunk_box(python_backend.Node(store, path, meta), box[0], box[1])
+                except NodeError as err:
+                    if err.url is None:
+                        raise _context(err, store, path) from None
+                    raise
+                if result is not None:
+                    if copy and not result.flags.writeable:
+                        result = result.copy()
+                    return result.reshape(box[2])
     plan = _plan(store, path, meta, selection, indexing)
     if out is not None and out.shape != plan.out_shape:
         raise ShapeMismatchError(f"out has shape {out.shape}, the selection {plan.out_shape}", url=store.url, path=path)

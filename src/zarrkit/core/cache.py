@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import Counter, OrderedDict
@@ -74,9 +75,10 @@ def _ancestors(path: str) -> list[str]:
     return [""] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def generation_keys(identity: Hashable, path: str) -> list[tuple[Hashable, str]]:
+@functools.lru_cache(maxsize=4096)
+def generation_keys(identity: Hashable, path: str) -> tuple[tuple[Hashable, str], ...]:
     """The generation entries a node's handle watches: its own and its ancestors'."""
-    return [(identity, p) for p in _ancestors(path)]
+    return tuple((identity, p) for p in _ancestors(path))
 
 
 def generation(identity: Hashable, path: str) -> int:

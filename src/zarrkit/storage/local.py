@@ -134,6 +134,8 @@ class LocalStore(ByteStore):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         try:
+            if start >= 0 and length is not None:
+                return os.pread(fd, length, start)
             size = os.fstat(fd).st_size
             if start < 0:
                 start = max(0, size + start)

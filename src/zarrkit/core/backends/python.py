@@ -46,6 +46,7 @@ __all__ = ["Node", "is_fill", "chunk_lock", "read_chunk", "write_chunk", "delete
 
 name = "python"
 
+_ABSENT = 2**64 - 1
 _STRIPES = [threading.Lock() for _ in range(256)]
 _COALESCE_GAP = 64 * 1024  # merge inner-chunk ranges closer than this into one read
 
@@ -295,6 +296,55 @@ def _read_items(node: Node, items: list[tuple[tuple[int, ...], Consumer, np.ndar
         _read_shard_group(node, shard, group, missing)
     else:
         run_all(lambda kv: _read_shard_group(node, kv[0], kv[1], missing), list(groups.items()))
+
+
+def read_single_chunk_box(node: Node, starts: list[int], stops: list[int]) -> np.ndarray | None:
+    """The hot path: a step-1 box inside one (inner) chunk, read inline with no planning.
+
+    Returns ``None`` when the box spans several chunks (the caller plans instead).
+    """
+    meta = node.meta
+    sharding = meta.sharding
+    grid_chunk = meta.chunks if sharding is not None else meta.chunk_shape
+    coords = []
+    local = []
+    for a, b, c in zip(starts, stops, grid_chunk):
+        k = a // c
+        if (b - 1) // c != k:
+            return None
+        coords.append(k)
+        local.append(slice(a - k * c, b - k * c))
+    local = tuple(local)
+    if sharding is None:
+        key = node.key(tuple(coords))
+        raw = node.store.get(key)
+        chain = meta.chain
+    else:
+        per = sharding.per_shard
+        shard = tuple(k // p for k, p in zip(coords, per))
+        flat = 0
+        for k, p in zip(coords, per):
+            flat = flat * p + k % p
+        key = node.key(shard)
+        chain = sharding.inner
+        raw = None
+        for attempt in (0, 1):
+            index = _shard_index(node, key, use_cache=attempt == 0)
+            if index is None:
+                break
+            off, nb = index[flat].tolist()
+            if off == _ABSENT and nb == _ABSENT:
+                break
+            raw = node.store.get_range(key, off, nb)
+            if raw is not None and len(raw) == nb:
+                break
+            if attempt == 1:
+                raise node.decode_error(key, CodecFailure("sharding_indexed", "shard is shorter than its index says"))
+            raw = None
+    if raw is None:
+        return np.full(tuple(b - a for a, b in zip(starts, stops)), meta.fill_value, dtype=meta.dtype)
+    chunk = _decode(node, key, raw, chain, _scratch_for(chain.spec) if chain.direct else None)
+    return chunk[local].copy()
 
 
 # ---------------------------------------------------------------------------- public reads

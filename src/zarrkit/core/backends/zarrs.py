@@ -76,9 +76,25 @@ def _local_location(store) -> tuple[str, str | None] | None:
     return None
 
 
+_reasons: dict[tuple, str | None] = {}
+
+
 def unsupported(store, meta: ArrayMetadata, *, op: str, missing: str = "fill", write_empty: bool = False,
                 inner: bool = False, plan: Any = None) -> str | None:
-    """Why this backend cannot serve the call, or ``None`` when it can."""
+    """Why this backend cannot serve the call, or ``None`` when it can (memoised per case)."""
+    key = (store.identity, store.read_only, meta.cache_key, op, missing, write_empty, inner)
+    try:
+        return _reasons[key]
+    except KeyError:
+        pass
+    reason = _reason(store, meta, op=op, missing=missing, write_empty=write_empty, inner=inner)
+    if len(_reasons) > 4096:
+        _reasons.clear()
+    _reasons[key] = reason
+    return reason
+
+
+def _reason(store, meta: ArrayMetadata, *, op: str, missing: str, write_empty: bool, inner: bool) -> str | None:
     if not _AVAILABLE:
         return "zarrista 0.1.0 is not installed"
     if meta.zarr_format != 3:
@@ -155,7 +171,14 @@ def _tensor(node: py.Node, call, *args, **kwargs) -> np.ndarray:
 def read_box(node: py.Node, box: tuple[slice, ...]) -> np.ndarray:
     """A step-1 box as a read-only zero-copy array from zarrista (shape keeps every axis)."""
     h = _handle(node)
-    return _tensor(node, h.array.retrieve_array_subset, box)
+    view = _tensor(node, h.array.retrieve_array_subset, box)
+    view.flags.writeable = False  # zarrista owns the memory: callers must not write into it
+    return view
+
+
+def read_single_chunk_box(node: py.Node, starts: list[int], stops: list[int]) -> np.ndarray:
+    """Any step-1 box, straight to zarrista, as a read-only view (the facade copies if asked)."""
+    return read_box(node, tuple(slice(a, b) for a, b in zip(starts, stops)))
 
 
 def read_plan(node: py.Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = "fill") -> None:
