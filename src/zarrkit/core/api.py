@@ -308,7 +308,7 @@ def list_children(store, path: str = "") -> list[tuple[str, ArrayMetadata | Grou
         if found is not None:
             return found
     prefix = path + "/" if path else ""
-    names = [p[len(prefix) : -1] for p in store.list_dir(prefix) if p.endswith("/") and p != prefix + "c/"]
+    names = [p[:-1] for p in store.list_dir(prefix) if p.endswith("/") and p != "c/"]
     out = []
     for name in names:
         meta = _read_node(store, _key(path, name))

@@ -101,6 +101,8 @@ def _reason(store, meta: ArrayMetadata, *, op: str, missing: str, write_empty: b
         return "zarr v2"
     if meta.dtype.kind in "OU":
         return "variable-length or string data type"
+    if meta.ndim == 0:
+        return "0-d array"  # zarrista 0.1.0 sees a 0-d tensor as shape [1]
     if any(c.get("name", "").startswith("numcodecs.") for c in _all_codecs(meta.codecs)):
         return "numcodecs codec"
     if meta.extensions:

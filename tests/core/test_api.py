@@ -1,0 +1,122 @@
+"""The functional API's node semantics, the Array handle, caches and consolidation."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+import zarr
+
+from zarrkit import core
+from zarrkit.core.sharding import shard_index_cache
+from zarrkit.storage import open_store
+
+
+def test_create_makes_ancestors_and_lists_children(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    core.create_array(s, "x/y/z", core.array_metadata((2,), "u1", (2,)))
+    assert [n for n, _ in core.list_children(s)] == ["x"]
+    assert [(n, m.node_type) for n, m in core.list_children(s, "x/y")] == [("z", "array")]
+    g = zarr.open_group(str(tmp_path / "s"), mode="r")
+    assert g["x/y/z"].shape == (2,)
+
+
+def test_delete_node_then_rerun_finishes(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    m = core.create_array(s, "g/a", core.array_metadata((4,), "u1", (2,)))
+    core.write_region(s, "g/a", ..., 3, metadata=m)
+    s.delete("g/zarr.json")  # a partial delete: the document is gone, chunks remain
+    core.delete_node(s, "g")
+    assert list(s.list_prefix("g/")) == []
+    core.delete_node(s, "g", missing_ok=True)
+
+
+def test_update_attributes_merge_replace_and_v2(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    core.create_group(s, "", attributes={"a": 1, "b": 2})
+    assert core.update_attributes(s, "", {"b": 3, "c": 4}).attributes == {"a": 1, "b": 3, "c": 4}
+    assert core.update_attributes(s, "", {"z": 0}, replace=True).attributes == {"z": 0}
+    core.create_array(s, "v2", core.array_metadata((2,), "u1", (2,), zarr_format=2))
+    core.update_attributes(s, "v2", {"units": "m"})
+    assert json.loads(s.get("v2/.zattrs")) == {"units": "m"}
+    assert zarr.open_array(str(tmp_path / "s" / "v2")).attrs["units"] == "m"
+
+
+def test_array_handle_follows_metadata_changes(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    core.create_array(s, "a", core.array_metadata((4,), "u1", (2,)))
+    a = core.Array(s, "a")
+    a[:] = 1
+    core.create_array(s, "a", core.array_metadata((6,), "u1", (3,), fill_value=9), overwrite=True)
+    assert a.shape == (6,) and a[:].tolist() == [9] * 6  # the generation moved: re-read
+    core.update_attributes(s, "a", {"k": 1})
+    assert a.attrs == {"k": 1}
+    core.delete_node(s, "")
+    with pytest.raises(core.api.NodeNotFoundError):
+        a.shape
+
+
+def test_consolidated_block_is_stripped_before_changes_and_restored(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    core.create_group(s, "")
+    core.create_group(s, "a")
+    core.consolidate(s)
+    assert "consolidated_metadata" in json.loads(s.get("zarr.json"))
+    core.create_group(s, "b")
+    assert "consolidated_metadata" not in json.loads(s.get("zarr.json"))
+    assert sorted(zarr.open_group(str(tmp_path / "s"), mode="r").group_keys()) == ["a", "b"]
+    core.consolidate(s)
+    r = open_store(str(tmp_path / "s"), mode="r")
+    assert [n for n, _ in core.list_children(r)] == ["a", "b"]
+
+
+def test_inner_chunk_functions_and_index_cache(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    m = core.create_array(s, "a", core.array_metadata((8, 8), "i2", (2, 2), shards=(4, 4), index_location="start"))
+    core.write_chunk(s, "a", (1, 1), np.full((2, 2), 5, "i2"), metadata=m, inner=True)
+    core.write_chunk(s, "a", (3, 3), np.full((2, 2), 6, "i2"), metadata=m, inner=True)
+    assert core.read_chunk(s, "a", (1, 1), metadata=m, inner=True).tolist() == [[5, 5], [5, 5]]
+    shard_index_cache.clear()
+    assert core.read_region(s, "a", (7, 7), metadata=m, backend="python") == 6
+    assert len(shard_index_cache) == 1  # the python backend kept the shard's index
+    core.delete_chunk(s, "a", (1, 1), metadata=m, inner=True)  # the shard is left empty: deleted
+    assert not s.exists("a/c/0/0")
+    assert zarr.open_array(str(tmp_path / "s" / "a"))[...].sum() == 24
+
+
+def test_concurrent_partial_writes_to_one_shard(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    m = core.create_array(s, "a", core.array_metadata((16,), "u1", (1,), shards=(16,)))
+
+    def writer(i):
+        core.write_region(s, "a", i, i + 1, metadata=m)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert core.read_region(s, "a", ..., metadata=m).tolist() == list(range(1, 17))
+
+
+def test_empty_chunks_are_not_stored_and_negative_zero_is_kept(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    m = core.create_array(s, "a", core.array_metadata((4,), "f4", (2,)))
+    core.write_region(s, "a", ..., np.array([0, 0, -0.0, 0], "f4"), metadata=m)
+    assert sorted(s.list_prefix("a/c/")) == ["a/c/1"]
+    core.write_region(s, "a", 2, 0.0, metadata=m)
+    assert list(s.list_prefix("a/c/")) == []
+    core.write_region(s, "a", ..., 0.0, metadata=m, write_empty_chunks=True)
+    assert sorted(s.list_prefix("a/c/")) == ["a/c/0", "a/c/1"]
+
+
+def test_open_array_on_a_url_closes_its_store(tmp_path):
+    s = open_store(str(tmp_path / "s"), mode="w")
+    core.create_array(s, "a", core.array_metadata((3,), "u1", (3,)))
+    with core.open_array(str(tmp_path / "s"), "a", mode="r+") as a:
+        a[[2, 0, 2]] = [7, 8, 9]
+        assert a[...].tolist() == [8, 0, 9]
+        assert np.asarray(a).tolist() == [8, 0, 9]
+    assert a.store.closed if hasattr(a.store, "closed") else True
