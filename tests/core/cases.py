@@ -89,7 +89,7 @@ def zarrkit_metadata(codec: str, dtype: str, fill, shape=SHAPE, chunks=CHUNKS, *
 def zarr_python_kwargs(codec: str, dtype: str, fill, shape=SHAPE, chunks=CHUNKS) -> dict:
     kw = _delta(CODECS[codec][1], dtype)
     if codec == "shard-start-crc":
-        from zarr.codecs import ShardingCodec, BytesCodec, Crc32cCodec
+        from zarr.codecs import BytesCodec, Crc32cCodec, ShardingCodec
 
         kw = {
             "chunks": SHARDS,

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 import zarr
 
-from tests.core.cases import CODECS, DTYPES, fills_for, same, sample, zarr_python_kwargs, zarrkit_metadata
+from tests.core.cases import (
+    CODECS,
+    DTYPES,
+    fills_for,
+    same,
+    sample,
+    zarr_python_kwargs,
+    zarrkit_metadata,
+)
 from zarrkit import core
 from zarrkit.storage import open_store
 

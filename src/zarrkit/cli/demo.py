@@ -2,8 +2,8 @@
 
 Each domain adds its part here.  The core part is a small v3 group with two arrays on the
 same (y, x) grid, so xarray opens it as one Dataset: a chunked float field and a sharded
-label image, written through ``zarr_store()`` so that
-what lands on disk is exactly what zarr-python reads.
+label image, written through :mod:`zarrkit.core` (zarr-python and xarray read it back in
+the tests).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
+from zarrkit import core
 from zarrkit.cli.info import render_tree
 from zarrkit.core.tree import describe_tree
 from zarrkit.errors import ContainsDataError
-from zarrkit.storage import consolidate_metadata, open_store
+from zarrkit.storage import open_store
 
 DEFAULT_DIR = "zarrkit-demo"
 
@@ -30,27 +31,25 @@ def sample_field(n: int = 256) -> np.ndarray:
 
 
 def write_core_sample(url: str, *, overwrite: bool = False) -> str:
-    """Write the core sample group to ``url``; returns the store's display URL."""
-    import zarr
-    from zarr.codecs import BloscCodec, ZstdCodec
-
+    """Write the core sample group to ``url`` through zarrkit's core API; returns the store's URL."""
     field_data = sample_field()
     labels = (field_data > 20).astype(np.uint8) + (field_data > 25).astype(np.uint8)
     with open_store(url, mode="w", overwrite=overwrite) as store:
-        group = zarr.create_group(store.zarr_store(), attributes={"title": "zarrkit core sample"})
-        temp = group.create_array(
-            "temperature", shape=field_data.shape, dtype="float32", chunks=(64, 64),
-            compressors=ZstdCodec(level=3), dimension_names=("y", "x"),
-            attributes={"units": "degC", "long_name": "synthetic temperature"},
-        )
-        temp[:] = field_data
-        lab = group.create_array(
-            "labels", shape=labels.shape, dtype="uint8", chunks=(32, 32), shards=(128, 128),
-            compressors=BloscCodec(cname="zstd", clevel=5), dimension_names=("y", "x"),
+        core.create_group(store, "", attributes={"title": "zarrkit core sample"})
+        temp = core.create_array(store, "temperature", core.array_metadata(
+            field_data.shape, "float32", (64, 64),
+            compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": False}}],
+            dimension_names=("y", "x"), attributes={"units": "degC", "long_name": "synthetic temperature"},
+        ))
+        core.write_region(store, "temperature", ..., field_data, metadata=temp)
+        lab = core.create_array(store, "labels", core.array_metadata(
+            labels.shape, "uint8", (32, 32), shards=(128, 128),
+            compressors=[{"name": "blosc", "configuration": {"cname": "zstd", "clevel": 5}}],
+            dimension_names=("y", "x"),
             attributes={"flag_values": [0, 1, 2], "flag_meanings": "background warm hot"},
-        )
-        lab[:] = labels
-        consolidate_metadata(store)
+        ))
+        core.write_region(store, "labels", ..., labels, metadata=lab)
+        core.consolidate(store)
         return store.url
 
 

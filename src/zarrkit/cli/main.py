@@ -64,6 +64,21 @@ def demo(
     run_demo(directory, overwrite, console)
 
 
+bench_app = typer.Typer(help="Benchmarks against zarr-python, tensorstore and the domain anchors.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("core", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench_core(ctx: typer.Context) -> None:
+    """Core engine: bulk, sharded, point and chunk-loop workloads (options: --size, --reps, ...).
+
+    Needs the anchors: pip install 'zarrkit[zarrs,bench]'.
+    """
+    from zarrkit.bench.core import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
 def run() -> None:
     """Console-script entry: map zarrkit errors to a one-line message and exit code 1."""
     try:

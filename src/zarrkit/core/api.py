@@ -27,7 +27,13 @@ import numpy as np
 
 from zarrkit.core import cache
 from zarrkit.core.backends import python as python_backend
-from zarrkit.core.metadata import ArrayMetadata, GroupMetadata, array_metadata, dumps, parse_documents
+from zarrkit.core.metadata import (
+    ArrayMetadata,
+    GroupMetadata,
+    array_metadata,
+    dumps,
+    parse_documents,
+)
 from zarrkit.core.selection import SelectionPlan, plan_selection
 from zarrkit.errors import (
     BackendUnsupportedError,

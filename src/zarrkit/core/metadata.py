@@ -26,7 +26,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from zarrkit.core.codecs import ChunkSpec, V2Chain, build_chain
-from zarrkit.core.dtypes import DataType, encode_fill, from_numpy, parse_fill, parse_v2_dtype, parse_v3_data_type
+from zarrkit.core.dtypes import (
+    DataType,
+    encode_fill,
+    from_numpy,
+    parse_fill,
+    parse_v2_dtype,
+    parse_v3_data_type,
+)
 from zarrkit.core.sharding import ShardingCodec
 from zarrkit.errors import MetadataError, UnknownCodecError, UnsupportedMetadataError
 

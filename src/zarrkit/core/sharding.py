@@ -29,7 +29,15 @@ from typing import Any, Hashable
 
 import numpy as np
 
-from zarrkit.core.codecs import ArrayBytesCodec, BytesCodec, ChunkSpec, CodecChain, CodecFailure, Crc32cCodec, build_chain
+from zarrkit.core.codecs import (
+    ArrayBytesCodec,
+    BytesCodec,
+    ChunkSpec,
+    CodecChain,
+    CodecFailure,
+    Crc32cCodec,
+    build_chain,
+)
 from zarrkit.core.pool import run_all
 from zarrkit.errors import MetadataError
 

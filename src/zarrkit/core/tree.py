@@ -24,6 +24,7 @@ from typing import Any
 
 from zarrkit.errors import MetadataError
 
+
 @dataclass
 class NodeInfo:
     """What ``zarrkit info`` shows for one node."""

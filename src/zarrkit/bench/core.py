@@ -1,0 +1,283 @@
+"""Core engine benchmark: zarrkit (python and zarrs backends) against zarr-python and tensorstore.
+
+Workloads (same bytes for every library, spec core.md §13):
+
+  a-read / a-write   uint16 N x N microscopy-like image, 512² chunks, bytes + zstd(3)
+  b-read / b-write   the same in 4096² shards of 256² inner chunks (index at the end)
+  c-point            int8 (2048, 2048, 128), shards (256, 256, 128), inner (4, 4, 128):
+                     random a[i, j, :] reads
+  d-chunks           whole chunks of (a) through each library's lowest chunk call
+  d-inner            inner chunks of (b) the same way
+
+Each (workload, library) runs in its own subprocess: a warm-up, then the reps, over two
+passes in opposite library order.  Every rep records its wall time, its own CPU time and
+the machine's busy CPU; the table reports medians over quiet reps (other processes below
+10% of the machine) and ratios against zarr-python measured in the same run.
+
+    python benchmarks/core.py                 # the spec's sizes (N = 16384, 512 MiB); needs zarrkit[bench]
+    python benchmarks/core.py --size 4096     # a smaller image, same layout
+    zarrkit bench core --size 4096            # the same through the CLI
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+LIBS = ["zarr-python", "zarr-python+zarrs", "tensorstore", "zarrkit-python", "zarrkit-zarrs"]
+WORKLOADS = ["a-read", "a-write", "b-read", "b-write", "c-point", "d-chunks", "d-inner"]
+ZSTD3 = [{"name": "zstd", "configuration": {"level": 3, "checksum": False}}]
+
+
+# ---------------------------------------------------------------------------- data
+def microscopy(n: int, seed: int = 0) -> np.ndarray:
+    """Dark background, ~20% bright blobs, a gradient and shot noise, as uint16."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((n // 64 + 1, n // 64 + 1))
+    blobs = np.kron(coarse > 0.8, np.ones((64, 64)))[:n, :n]
+    ramp = np.linspace(0, 200, n)[None, :]
+    mean = 100 + ramp + blobs * 2000
+    out = np.empty((n, n), dtype=np.uint16)
+    step = 1024
+    for i in range(0, n, step):  # Poisson per band keeps memory bounded
+        out[i : i + step] = rng.poisson(mean[i : i + step]).clip(0, 65535)
+    return out
+
+
+def prepare(root: str, n: int) -> dict:
+    """Write the source arrays once with zarrkit; read workloads all use these bytes."""
+    from zarrkit import core
+    from zarrkit.storage import open_store
+
+    src = microscopy(n)
+    np.save(os.path.join(root, "a.npy"), src)
+    store = open_store(os.path.join(root, "data.zarr"), mode="w")
+    core.create_group(store, "")
+    m_a = core.create_array(store, "a", core.array_metadata((n, n), "uint16", (512, 512), compressors=ZSTD3))
+    core.write_region(store, "a", ..., src, metadata=m_a, backend="python")
+    shard = min(4096, n)
+    m_b = core.create_array(store, "b", core.array_metadata((n, n), "uint16", (256, 256), shards=(shard, shard), compressors=ZSTD3))
+    core.write_region(store, "b", ..., src, metadata=m_b, backend="python")
+    geo = np.random.default_rng(1).integers(-40, 40, (2048, 2048, 128), dtype=np.int8)
+    m_c = core.create_array(store, "c", core.array_metadata(geo.shape, "int8", (4, 4, 128), shards=(256, 256, 128), compressors=ZSTD3))
+    core.write_region(store, "c", ..., geo, metadata=m_c, backend="python")
+    np.save(os.path.join(root, "c.npy"), geo)
+    return {"a": m_a.to_dict(), "b": m_b.to_dict()}
+
+
+# ---------------------------------------------------------------------------- child side
+def _open(lib: str, path: str, *, point_cache: bool = False):
+    if lib.startswith("zarr-python"):
+        import zarr
+
+        if lib == "zarr-python+zarrs":
+            import zarrs  # noqa: F401 - registers the pipeline
+
+            zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline", "codec_pipeline.strict": True})
+        return zarr.open_array(path, mode="r+")
+    if lib == "tensorstore":
+        import tensorstore as ts
+
+        spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": path, "file_io_sync": False}}
+        if point_cache:
+            spec["context"] = {"cache_pool": {"total_bytes_limit": 64 * 2**20}}
+        return ts.open(spec, open=True).result()
+    from zarrkit import core
+
+    return core.open_array(path, mode="r+", backend=lib.split("-")[1])
+
+
+def _run_once(lib: str, workload: str, root: str, handle, src, state) -> float:
+    t0 = time.perf_counter()
+    if workload in ("a-read", "b-read"):
+        if lib == "tensorstore":
+            state["out"] = handle.read().result()
+        else:
+            state["out"] = handle[...]
+    elif workload in ("a-write", "b-write"):
+        if lib == "tensorstore":
+            handle.write(src).result()
+        else:
+            handle[...] = src
+    elif workload == "c-point":
+        for i, j in state["points"]:
+            if lib == "tensorstore":
+                handle[int(i), int(j), :].read().result()
+            else:
+                handle[int(i), int(j), :]
+    else:
+        chunk = 512 if workload == "d-chunks" else 256
+        inner = workload == "d-inner"
+        for i, j in state["blocks"]:
+            if lib.startswith("zarr-python") and not inner:
+                handle.blocks[int(i), int(j)]
+            elif lib.startswith("zarr-python"):  # blocks[] walks shards; an inner chunk is a region read
+                handle[i * chunk : (i + 1) * chunk, j * chunk : (j + 1) * chunk]
+            elif lib == "tensorstore":
+                handle[i * chunk : (i + 1) * chunk, j * chunk : (j + 1) * chunk].read().result()
+            else:
+                handle.read_chunk((int(i), int(j)), inner=inner)
+    return time.perf_counter() - t0
+
+
+def _busy_cpu() -> float:
+    with open("/proc/stat") as f:
+        fields = [float(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def child(lib: str, workload: str, root: str, reps: int, n: int) -> dict:
+    from zarrkit import core
+    from zarrkit.storage import open_store
+
+    letter = workload[0] if workload[0] in "abc" else ("a" if workload == "d-chunks" else "b")
+    path = os.path.join(root, "data.zarr", letter)
+    src = None
+    state: dict = {}
+    if workload.endswith("write"):
+        src = np.load(os.path.join(root, "a.npy"))
+        path = os.path.join(root, f"out-{lib}-{workload}.zarr")
+        meta = core.read_metadata(open_store(os.path.join(root, "data.zarr"), mode="r"), letter)
+        core.create_array(open_store(path, mode="w", overwrite=True), "", meta.with_attributes({}), overwrite=True)
+    rng = np.random.default_rng(7)
+    state["points"] = rng.integers(0, 2048, (2000, 2))
+    grid = n // (512 if workload == "d-chunks" else 256)
+    state["blocks"] = rng.integers(0, grid, (min(1024, grid * grid), 2))
+    handle = _open(lib, path, point_cache=workload == "c-point")
+    _run_once(lib, workload, root, handle, src, state)  # warm-up
+    out = []
+    for _ in range(reps):
+        c0, b0 = time.process_time(), _busy_cpu()
+        wall = _run_once(lib, workload, root, handle, src, state)
+        own, busy = time.process_time() - c0, _busy_cpu() - b0
+        out.append({"wall": wall, "own_cpu": own, "other": max(0.0, busy - own) / (os.cpu_count() * wall)})
+    check = None
+    if workload.endswith("read"):
+        check = bool(np.array_equal(np.asarray(state["out"]), np.load(os.path.join(root, "a.npy"), mmap_mode="r")))
+    return {"reps": out, "verified": check, "path": path}
+
+
+# ---------------------------------------------------------------------------- parent side
+def _volume(workload: str, n: int) -> tuple[float, str]:
+    if workload[0] in "ab":
+        return n * n * 2 / 1e6, "MB"
+    if workload == "c-point":
+        return 2000, "reads"
+    return min(1024, (n // (512 if workload == "d-chunks" else 256)) ** 2), "chunks"
+
+
+def _available(lib: str) -> bool:
+    mod = {"zarr-python+zarrs": "zarrs", "tensorstore": "tensorstore", "zarrkit-zarrs": "zarrista"}.get(lib)
+    if mod is None:
+        return True
+    try:
+        __import__(mod)
+        return True
+    except ImportError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=16384, help="image side N of workloads a, b, d (multiple of 4096 or 512)")
+    parser.add_argument("--reps", type=int, default=3, help="reps per pass (two passes)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--libs", default=",".join(LIBS))
+    parser.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
+    parser.add_argument("--child", nargs=3, metavar=("LIB", "WORKLOAD", "ROOT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(*args.child, args.reps, args.size)))
+        return 0
+
+    libs = [lib for lib in args.libs.split(",") if _available(lib)]
+    workloads = args.workloads.split(",")
+    root = args.dir or tempfile.mkdtemp(prefix="zarrkit-bench-")
+    os.makedirs(root, exist_ok=True)
+    import zarr
+
+    print(f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); python {sys.version.split()[0]}; "
+          f"zarr {zarr.__version__}; numpy {np.__version__}")
+    for mod in ("zarrista", "zarrs", "tensorstore", "numcodecs"):
+        try:
+            from importlib.metadata import version
+
+            print(f"  {mod} {version(mod)}")
+        except Exception:
+            print(f"  {mod} not installed")
+    print(f"preparing N={args.size} in {root} ...", flush=True)
+    prepare(root, args.size)
+
+    results: dict[tuple[str, str], list[dict]] = {}
+    verified: dict[tuple[str, str], object] = {}
+    for pass_no in range(2):
+        order = libs if pass_no == 0 else list(reversed(libs))
+        for workload in workloads:
+            for lib in order:
+                cmd = [sys.executable, "-m", "zarrkit.bench.core", "--child", lib, workload, root, "--reps", str(args.reps), "--size", str(args.size)]
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                if done.returncode != 0:
+                    err = (done.stderr.strip().splitlines() or ["?"])[-1]
+                    verified[(workload, lib)] = f"failed: {err[:80]}"
+                    continue
+                got = json.loads(done.stdout.strip().splitlines()[-1])
+                results.setdefault((workload, lib), []).extend(got["reps"])
+                if workload.endswith("write"):
+                    verified[(workload, lib)] = _verify_write(got["path"], root)
+                else:
+                    verified[(workload, lib)] = got["verified"]
+    _report(results, verified, workloads, libs, args.size)
+    return 0
+
+
+def _verify_write(path: str, root: str) -> bool:
+    import zarr
+
+    return bool(np.array_equal(zarr.open_array(path, mode="r")[...], np.load(os.path.join(root, "a.npy"), mmap_mode="r")))
+
+
+def _report(results, verified, workloads, libs, n) -> None:
+    print()
+    print("quiet = reps with other processes below 10% of the machine / all reps; medians use the quiet")
+    print("reps when there are at least 3 of them, else all reps (a noisy machine: read ratios, not times)")
+    header = f"{'workload':10} {'library':18} {'median':>10} {'per unit':>12} {'vs zarr-python':>15} {'CPU-s/GB':>9} {'quiet':>6}  ok"
+    print(header)
+    print("-" * len(header))
+    for workload in workloads:
+        base = None
+        rows = []
+        for lib in libs:
+            reps = results.get((workload, lib))
+            if not reps:
+                rows.append((lib, None, None, None, 0, verified.get((workload, lib), "n/a")))
+                continue
+            quiet = [r for r in reps if r["other"] < 0.10]
+            use = quiet if len(quiet) >= 3 else reps
+            wall = statistics.median(r["wall"] for r in use)
+            cpu = statistics.median(r["own_cpu"] for r in use)
+            if lib == "zarr-python":
+                base = wall
+            rows.append((lib, wall, cpu, len(use) if use is quiet else 0, len(reps), verified.get((workload, lib))))
+        volume, unit = _volume(workload, n)
+        for lib, wall, cpu, quiet_n, total, ok in rows:
+            if wall is None:
+                print(f"{workload:10} {lib:18} {'-':>10} {'-':>12} {'-':>15} {'-':>9} {'-':>6}  {ok}")
+                continue
+            per = f"{volume / wall:.0f} MB/s" if unit == "MB" else f"{wall / volume * 1e6:.0f} us/{unit[:-1]}"
+            ratio = f"{base / wall:.2f}x" if base else "-"
+            gb = volume / 1e3 if unit == "MB" else None
+            cpu_gb = f"{cpu / gb:.2f}" if gb else "-"
+            print(f"{workload:10} {lib:18} {wall:>9.3f}s {per:>12} {ratio:>15} {cpu_gb:>9} {quiet_n:>3}/{total:<2}  {ok}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
