@@ -176,19 +176,29 @@ def _walk(store, group: NodeInfo) -> None:
 
 
 def _attach_sizes(store, root: NodeInfo) -> None:
-    sizes = _stored_bytes(store, root.path)
+    # One pass over the listing: each key is credited to the nearest node above it, found
+    # by walking the key's own prefixes (keys x depth, not keys x nodes).
+    nodes: dict[str, NodeInfo] = {}
+
+    def index(node: NodeInfo) -> None:
+        nodes[node.path] = node
+        for child in node.children:
+            index(child)
+
+    index(root)
+    own: dict[str, int] = {}
+    for key, size in _stored_bytes(store, root.path).items():
+        parts = key.split("/")[:-1]
+        owner = root.path
+        for i in range(len(parts), 0, -1):
+            candidate = "/".join(parts[:i])
+            if candidate in nodes:
+                owner = candidate
+                break
+        own[owner] = own.get(owner, 0) + size
 
     def visit(node: NodeInfo) -> int:
-        prefix = f"{node.path}/" if node.path else ""
-        if node.node_type == "array":
-            node.stored_bytes = sum(v for k, v in sizes.items() if k.startswith(prefix))
-        else:
-            own = sum(v for k, v in sizes.items() if k.startswith(prefix) and "/" not in k[len(prefix):])
-            node.stored_bytes = own + sum(visit(c) for c in node.children)
-            return node.stored_bytes
+        node.stored_bytes = own.get(node.path, 0) + sum(visit(c) for c in node.children)
         return node.stored_bytes
 
     visit(root)
-
-
-__all__ = ["NodeInfo", "describe_tree"]
