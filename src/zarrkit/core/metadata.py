@@ -62,6 +62,12 @@ def dumps(doc: Mapping[str, Any]) -> bytes:
         raise MetadataError(f"metadata must be plain JSON (no NaN or Infinity numbers): {err}") from None
 
 
+def _documents(meta) -> dict[str, bytes]:
+    if meta.zarr_format == 2:
+        return {name: dumps(doc) for name, doc in meta.to_dict().items()}
+    return {"zarr.json": dumps(meta.to_dict())}
+
+
 def _ints(value: Any, what: str, *, positive: bool) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)) or not all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
@@ -129,6 +135,11 @@ class ArrayMetadata:
         if self.zarr_format == 3 and self.codecs and self.codecs[0].get("name") == "sharding_indexed":
             return self.chunk_shape
         return None
+
+    @property
+    def read_chunks(self) -> tuple[int, ...]:
+        """The chunk shape reads address: inner chunks when sharding is the only codec."""
+        return self.chunks if self.sharding is not None else self.chunk_shape
 
     @cached_property
     def grid_shape(self) -> tuple[int, ...]:
@@ -205,9 +216,7 @@ class ArrayMetadata:
 
     def to_documents(self) -> dict[str, bytes]:
         """Document name (``zarr.json`` or ``.zarray``/``.zattrs``) → the bytes zarrkit writes."""
-        if self.zarr_format == 2:
-            return {name: dumps(doc) for name, doc in self.to_dict().items()}
-        return {"zarr.json": dumps(self.to_dict())}
+        return _documents(self)
 
     # ------------------------------------------------------------------ parse
     @classmethod
@@ -359,9 +368,7 @@ class GroupMetadata:
         return doc
 
     def to_documents(self) -> dict[str, bytes]:
-        if self.zarr_format == 2:
-            return {name: dumps(doc) for name, doc in self.to_dict().items()}
-        return {"zarr.json": dumps(self.to_dict())}
+        return _documents(self)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> "GroupMetadata":

@@ -377,7 +377,7 @@ def _full_cover(csel: tuple, chunk_shape: tuple[int, ...]) -> bool:
 def read_plan(node: Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = "fill") -> None:
     """Fill ``out`` (the plan's full shape, integer axes kept) from the touched chunks."""
     meta = node.meta
-    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    grid_chunk = meta.read_chunks
     fill = meta.fill_value
     items = []
     for coords, csel, osel in plan.tasks(grid_chunk):
@@ -402,7 +402,7 @@ def read_plan(node: Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = 
 def read_points(node: Node, plan: PointPlan, out_flat: np.ndarray, missing: str = "fill") -> None:
     """Fill the flat output of a point selection."""
     meta = node.meta
-    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    grid_chunk = meta.read_chunks
     fill = meta.fill_value
     items = []
     for coords, local, positions in plan.tasks(grid_chunk):

@@ -190,7 +190,7 @@ def read_plan(node: py.Node, plan: OrthogonalPlan, out: np.ndarray, missing: str
     # Not a box: one call per touched (inner) chunk, on the calling thread.
     h = _handle(node)
     meta = node.meta
-    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    grid_chunk = meta.read_chunks
     for coords, csel, osel in plan.tasks(grid_chunk):
         out[index_tuple(osel)] = _read_grid_chunk(node, h, coords)[index_tuple(csel)]
 
@@ -204,7 +204,7 @@ def _read_grid_chunk(node: py.Node, h: _Handle, coords) -> np.ndarray:
 def read_points(node: py.Node, plan: PointPlan, out_flat: np.ndarray, missing: str = "fill") -> None:
     h = _handle(node)
     meta = node.meta
-    grid_chunk = meta.chunks if meta.sharding is not None else meta.chunk_shape
+    grid_chunk = meta.read_chunks
     for coords, local, positions in plan.tasks(grid_chunk):
         out_flat[positions] = _read_grid_chunk(node, h, coords)[local]
 
