@@ -120,3 +120,30 @@ def test_open_array_on_a_url_closes_its_store(tmp_path):
         assert a[...].tolist() == [8, 0, 9]
         assert np.asarray(a).tolist() == [8, 0, 9]
     assert a.store.closed if hasattr(a.store, "closed") else True
+
+
+def test_plain_url_on_an_icechunk_repository_suggests_the_scheme(tmp_path):
+    from zarrkit.errors import NodeNotFoundError
+
+    repo = open_store(f"icechunk+file://{tmp_path / 'repo'}", mode="w")
+    core.create_group(repo, "")
+    repo.commit("root")
+    plain = open_store(str(tmp_path / "repo"), mode="r")
+    with pytest.raises(NodeNotFoundError, match="icechunk\\+"):
+        core.read_metadata(plain, "")
+
+
+def test_icechunk_round_trip_and_no_consolidation(tmp_path):
+    url = f"icechunk+file://{tmp_path / 'repo'}"
+    with open_store(url, mode="w") as s:
+        core.create_group(s, "", attributes={"t": 1})
+        m = core.create_array(s, "a", core.array_metadata((10, 10), "f4", (3, 3), shards=(6, 6)))
+        core.write_region(s, "a", (slice(2, 9), slice(None, None, 2)), 1.5, metadata=m)
+        assert core.consolidate(s) is None
+        s.commit("data")
+    ref = np.zeros((10, 10), "f4")
+    ref[2:9, ::2] = 1.5
+    r = open_store(url, mode="r")
+    assert np.array_equal(core.read_region(r, "a", ...), ref)
+    assert np.array_equal(zarr.open_array(r.zarr_store(), path="a", mode="r")[...], ref)
+    assert [n for n, _ in core.list_children(r)] == ["a"]

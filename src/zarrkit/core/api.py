@@ -97,24 +97,49 @@ def _load_json(store, path: str, key: str, raw: bytes) -> Any:
         raise MetadataError(f"malformed JSON: {err}", url=store.url, path=path, key=key) from None
 
 
+def _read_nodes(store, paths: list[str]) -> list[ArrayMetadata | GroupMetadata | None]:
+    """Several nodes' metadata with two batched fetches: every ``zarr.json``, then v2 documents."""
+    v3_keys = [_key(p, "zarr.json") for p in paths]
+    v3_raw = store.get_many(v3_keys) if len(paths) > 1 else [store.get(v3_keys[0])]
+    docs: list[dict[str, Any]] = [{} for _ in paths]
+    where: list[str | None] = list(v3_keys)
+    v2_wanted = []
+    for i, (path, raw) in enumerate(zip(paths, v3_raw)):
+        if raw is not None:
+            docs[i]["zarr.json"] = _load_json(store, path, v3_keys[i], raw)
+        else:
+            v2_wanted.extend((i, name) for name in _DOC_NAMES[1:])
+    if v2_wanted:
+        keys = [_key(paths[i], name) for i, name in v2_wanted]
+        for (i, name), key, raw in zip(v2_wanted, keys, store.get_many(keys)):
+            if raw is not None:
+                docs[i][name] = _load_json(store, paths[i], key, raw)
+                if name != ".zattrs" or where[i] is None:
+                    where[i] = key
+    out = []
+    for path, found, key in zip(paths, docs, where):
+        if not found or set(found) == {".zattrs"}:
+            out.append(None)
+            continue
+        try:
+            out.append(parse_documents(found))
+        except NodeError as err:
+            raise _context(err, store, path, key) from None
+    return out
+
+
 def _read_node(store, path: str) -> ArrayMetadata | GroupMetadata | None:
-    raw = store.get(_key(path, "zarr.json"))
-    if raw is not None:
-        docs = {"zarr.json": _load_json(store, path, _key(path, "zarr.json"), raw)}
-        key = _key(path, "zarr.json")
-    else:
-        keys = [_key(path, n) for n in _DOC_NAMES[1:]]
-        values = store.get_many(keys)
-        docs = {
-            name: _load_json(store, path, k, v) for name, k, v in zip(_DOC_NAMES[1:], keys, values) if v is not None
-        }
-        key = next((k for k, v in zip(keys, values) if v is not None), None)
-        if not docs or set(docs) == {".zattrs"}:
-            return None
+    return _read_nodes(store, [path])[0]
+
+
+def _icechunk_hint(store) -> str:
+    """Suggest ``icechunk+…://`` when a plain URL points at an icechunk repository (storage §2.5)."""
     try:
-        return parse_documents(docs)
-    except NodeError as err:
-        raise _context(err, store, path, key) from None
+        if store.exists("config.yaml") or (store.supports_listing and store.list_dir("refs/")):
+            return "; this looks like an icechunk repository: open it as icechunk+" + store.url
+    except ZarrkitError:
+        pass
+    return ""
 
 
 def read_metadata(store, path: str = "") -> ArrayMetadata | GroupMetadata:
@@ -132,7 +157,8 @@ def read_metadata(store, path: str = "") -> ArrayMetadata | GroupMetadata:
     path = _path(store, path)
     meta = _read_node(store, path)
     if meta is None:
-        raise NodeNotFoundError("no Zarr array or group here", url=store.url, path=path)
+        hint = _icechunk_hint(store) if path == "" and getattr(store, "kind", None) != "icechunk" else ""
+        raise NodeNotFoundError("no Zarr array or group here" + hint, url=store.url, path=path)
     return meta
 
 
@@ -315,12 +341,10 @@ def list_children(store, path: str = "") -> list[tuple[str, ArrayMetadata | Grou
             return found
     prefix = path + "/" if path else ""
     names = [p[:-1] for p in store.list_dir(prefix) if p.endswith("/") and p != "c/"]
-    out = []
-    for name in names:
-        meta = _read_node(store, _key(path, name))
-        if meta is not None:
-            out.append((name, meta))
-    return out
+    if not names:
+        return []
+    metas = _read_nodes(store, [_key(path, name) for name in names])
+    return [(name, meta) for name, meta in zip(names, metas) if meta is not None]
 
 
 def _children_from_consolidated(store, path: str):

@@ -114,7 +114,9 @@ def translate_icechunk_error(err: BaseException, *, url: str, key: str | None = 
 
 
 def _is_key_format_error(err: BaseException) -> bool:
-    return "invalid zarr key format" in str(err)
+    # icechunk stores v3 only: v2 documents (.zarray, .zgroup, ...) are refused as "v2 key"
+    text = str(err)
+    return "invalid zarr key format" in text or "v2 key not found" in text
 
 
 def _first_line(text: str) -> str:
