@@ -236,7 +236,46 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     verified[(workload, lib)] = got["verified"]
     _report(results, verified, workloads, libs, args.size)
+    print("\nper-call overhead above dict.get + np.frombuffer (4x4x128 int8, bytes only, memory store; target <= 30 us)")
+    for name, value in per_call_overhead().items():
+        print(f"  {name:32} {value:8.1f} us")
     return 0
+
+
+def per_call_overhead(calls: int = 20000) -> dict[str, float]:
+    """§10: µs each call adds over ``dict.get`` + ``np.frombuffer`` for a 4x4x128 int8 chunk.
+
+    The array is bytes-only in a memory store, so the difference is zarrkit's own cost.
+    """
+    from zarrkit import core
+    from zarrkit.storage import open_store
+
+    store = open_store("memory://bench-overhead", mode="w", overwrite=True)
+    meta = core.create_array(store, "a", core.array_metadata((64, 64, 128), "int8", (4, 4, 128), compressors=None))
+    chunk = np.arange(2048, dtype=np.int8).reshape(4, 4, 128)
+    core.write_chunk(store, "a", (1, 2, 0), chunk, metadata=meta)
+    plain = {"a/c/1/2/0": store.get("a/c/1/2/0")}
+
+    def baseline():
+        return np.frombuffer(plain.get("a/c/1/2/0"), dtype=np.int8).reshape(4, 4, 128).copy()
+
+    def timed(fn) -> float:
+        fn()
+        samples = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(calls // 5):
+                fn()
+            samples.append((time.perf_counter() - t0) / (calls // 5) * 1e6)
+        return statistics.median(samples)
+
+    base = timed(baseline)
+    return {
+        "baseline dict.get + frombuffer": base,
+        "read_chunk": timed(lambda: core.read_chunk(store, "a", (1, 2, 0), metadata=meta, backend="python")) - base,
+        "write_chunk": timed(lambda: core.write_chunk(store, "a", (1, 2, 0), chunk, metadata=meta, backend="python")) - base,
+        "read_region a[i, j, :]": timed(lambda: core.read_region(store, "a", (5, 9), metadata=meta, backend="python")) - base,
+    }
 
 
 def _verify_write(path: str, root: str) -> bool:

