@@ -7,7 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from tests.storage.cases import ALL_CASES, GROUP, WRITABLE_IN_PLACE, make_case, sample_objects
+from tests.storage.cases import (
+    ALL_CASES,
+    GROUP,
+    WRITABLE_IN_PLACE,
+    make_case,
+    sample_objects,
+)
 from zarrkit.errors import InvalidKeyError, ReadOnlyError, StoreNotFoundError
 from zarrkit.storage import consolidate_metadata
 

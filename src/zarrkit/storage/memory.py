@@ -18,7 +18,11 @@ import itertools
 import threading
 from typing import Iterator
 
-from zarrkit.errors import ContainsDataError, StoreNotFoundError, UnsupportedOperationError
+from zarrkit.errors import (
+    ContainsDataError,
+    StoreNotFoundError,
+    UnsupportedOperationError,
+)
 from zarrkit.storage.base import ByteStore, StoreSpec
 
 _REGISTRY: dict[str, "_Bucket"] = {}

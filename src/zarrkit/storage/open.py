@@ -279,7 +279,11 @@ def _refuse_read_only_source(obj, mode: str) -> None:
 def _from_icechunk(obj, mode, *, ref, overwrite, autocommit) -> ByteStore:
     import icechunk
 
-    from zarrkit.storage.icechunkstore import IcechunkStore, session_for, translate_icechunk_error
+    from zarrkit.storage.icechunkstore import (
+        IcechunkStore,
+        session_for,
+        translate_icechunk_error,
+    )
 
     url = f"icechunk:{type(obj).__name__}"
     if isinstance(obj, icechunk.Session):
