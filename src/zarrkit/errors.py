@@ -47,6 +47,13 @@ __all__ = [
     "ChecksumError",
     "ChunkNotFoundError",
     "BackendUnsupportedError",
+    "ArchiveError",
+    "ArchiveExistsError",
+    "MaskPlaneError",
+    "NotAnArchiveError",
+    "FormatVersionError",
+    "FitsLayoutError",
+    "ZarrkitWarning",
     "UncommittedChangesWarning",
 ]
 
@@ -252,6 +259,34 @@ class ChunkNotFoundError(NodeError, LookupError):
 
 class BackendUnsupportedError(NodeError):
     """An explicitly requested core backend cannot serve this array, store or call."""
+
+
+class ArchiveError(ZarrkitError, ValueError):
+    """A domain archive (image, plate, ...) that is invalid; the message names the field."""
+
+
+class ArchiveExistsError(ArchiveError):
+    """The write target already holds data and ``overwrite=True`` was not given."""
+
+
+class MaskPlaneError(ArchiveError):
+    """Mask planes that cannot be stored: more than 64, duplicate names or bits, bits out of range."""
+
+
+class NotAnArchiveError(ArchiveError):
+    """The store holds Zarr data but not an archive of the expected format."""
+
+
+class FormatVersionError(ArchiveError):
+    """The archive's format version is newer than this zarrkit reads."""
+
+
+class FitsLayoutError(ArchiveError):
+    """A FITS file whose HDUs match no supported layout (no 2-D image, say)."""
+
+
+class ZarrkitWarning(UserWarning):
+    """Something zarrkit changed on the way (a sanitised name, a rewritten card) that the user should know."""
 
 
 class UncommittedChangesWarning(UserWarning):

@@ -235,9 +235,9 @@ def _write_documents(store, path: str, docs: Mapping[str, bytes], *, exclusive: 
             store.set(key, docs[name])
 
 
-def _create(store, path: str, meta, *, overwrite: bool):
+def _create(store, path: str, meta, *, overwrite: bool, parents: bool = True):
     fmt = meta.zarr_format
-    missing = _check_ancestors(store, path, fmt)
+    missing = _check_ancestors(store, path, fmt) if parents else []
     if _node_exists(store, path):
         if not overwrite:
             raise ContainsNodeError(
@@ -253,12 +253,14 @@ def _create(store, path: str, meta, *, overwrite: bool):
     return meta
 
 
-def create_array(store, path: str, metadata: ArrayMetadata, *, overwrite: bool = False) -> ArrayMetadata:
+def create_array(store, path: str, metadata: ArrayMetadata, *, overwrite: bool = False,
+                 parents: bool = True) -> ArrayMetadata:
     """Create an array node; missing ancestor groups are created in the same format.
 
     Raises ``ContainsNodeError`` if a node or any key exists at or under ``path`` (stale
     chunks must never show through a new array) unless ``overwrite=True``, which deletes
-    them first; ``NodeTypeError`` if an ancestor is an array.
+    them first; ``NodeTypeError`` if an ancestor is an array.  ``parents=False`` skips the
+    ancestor checks and groups: builds that write their root document last use it.
 
     Example:
         >>> from zarrkit.storage import open_store
@@ -272,11 +274,11 @@ def create_array(store, path: str, metadata: ArrayMetadata, *, overwrite: bool =
     if not isinstance(metadata, ArrayMetadata):
         raise InvalidOptionError("create_array takes ArrayMetadata; build it with array_metadata(...)")
     _chain(store, path, metadata)
-    return _create(store, path, metadata, overwrite=overwrite)
+    return _create(store, path, metadata, overwrite=overwrite, parents=parents)
 
 
 def create_group(store, path: str = "", *, attributes: Mapping[str, Any] | None = None, zarr_format: int = 3,
-                 overwrite: bool = False) -> GroupMetadata:
+                 overwrite: bool = False, parents: bool = True) -> GroupMetadata:
     """Create a group node (and missing ancestors).
 
     Example:
@@ -293,7 +295,7 @@ def create_group(store, path: str = "", *, attributes: Mapping[str, Any] | None 
         dumps(attrs)
     except MetadataError as err:
         raise _context(err, store, path) from None
-    return _create(store, path, GroupMetadata(attrs, zarr_format), overwrite=overwrite)
+    return _create(store, path, GroupMetadata(attrs, zarr_format), overwrite=overwrite, parents=parents)
 
 
 def update_attributes(store, path: str, updates: Mapping[str, Any], *, replace: bool = False):

@@ -66,24 +66,33 @@ def consolidate_metadata(store) -> str | None:
     keys = sorted(k for k in store.list_prefix("") if is_metadata_key(k))
     if V3_DOC in keys:
         root = _load(store, V3_DOC)
-        members: dict[str, Any] = {}
-        children = [k for k in keys if k.endswith("/" + V3_DOC)]
-        children.sort(key=lambda k: (k.count("/"), k))
-        for key in children:
-            doc = _load(store, key)
-            doc.pop("consolidated_metadata", None)
-            if doc.get("node_type") == "group":
-                doc = _insert_before_node_type(doc, _empty_block())
-            members[key[: -len("/" + V3_DOC)]] = doc
-        block = {"kind": "inline", "must_understand": False, "metadata": members}
-        root.pop("consolidated_metadata", None)
-        store.set(V3_DOC, dumps_v3(_insert_before_node_type(root, block)))
+        children = {k[: -len("/" + V3_DOC)]: _load(store, k) for k in keys if k.endswith("/" + V3_DOC)}
+        store.set(V3_DOC, dumps_v3(with_consolidated(root, children)))
         return V3_DOC
     if ".zgroup" in keys or ".zarray" in keys:
         metadata = {k: _load(store, k) for k in keys if k.rsplit("/", 1)[-1] in V2_DOCS}
         store.set(".zmetadata", json.dumps({"metadata": metadata, "zarr_consolidated_format": 1}).encode())
         return ".zmetadata"
     return None
+
+
+def with_consolidated(root: dict[str, Any], children: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The root document with zarr-python 3.1's inline block over ``children`` (path → document).
+
+    Builds that write their root document once, last, call this instead of
+    :func:`consolidate_metadata`.
+    """
+    members: dict[str, Any] = {}
+    for path in sorted(children, key=lambda p: (p.count("/"), p)):
+        doc = dict(children[path])
+        doc.pop("consolidated_metadata", None)
+        if doc.get("node_type") == "group":
+            doc = _insert_before_node_type(doc, _empty_block())
+        members[path] = doc
+    block = {"kind": "inline", "must_understand": False, "metadata": members}
+    root = dict(root)
+    root.pop("consolidated_metadata", None)
+    return _insert_before_node_type(root, block)
 
 
 def _insert_before_node_type(doc: dict[str, Any], block: dict[str, Any]) -> dict[str, Any]:
