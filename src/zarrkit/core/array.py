@@ -45,6 +45,19 @@ class Array:
         self._gen_keys = cache.generation_keys(store.identity, self.path)
         self.refresh()
 
+    @classmethod
+    def from_metadata(cls, store, path: str, metadata: ArrayMetadata, *, backend: str | None = None) -> "Array":
+        """A handle on metadata the caller already holds (from consolidated metadata, say): no read."""
+        self = cls.__new__(cls)
+        self.store = store
+        self.path = check_node_path(path, url=store.url)
+        self.backend = backend
+        self._owns_store = False
+        self._gen_keys = cache.generation_keys(store.identity, self.path)
+        self._gen = self._generation()
+        self._meta = metadata
+        return self
+
     # ------------------------------------------------------------------ metadata
     def refresh(self) -> "Array":
         """Re-read the metadata (after changes by another process)."""

@@ -1,0 +1,268 @@
+"""FITS in and out: three source layouts, header bytes kept verbatim.
+
+``from_fits`` keeps the *file's own* header bytes (read at the offsets astropy reports),
+so ``to_fits`` can write them back unchanged followed by the big-endian data: a plain
+image round-trips byte for byte.
+
+Example:
+    >>> from astropy.utils.data import get_pkg_data_filename
+    >>> path = get_pkg_data_filename("data/m13.fits", package="astropy.io.fits.hdu.compressed.tests")
+    >>> arch = from_fits(path)
+    >>> arch.image.shape, arch.fits_info["layout"]
+    ((300, 300), 'single')
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from zarrkit.errors import FitsLayoutError, ZarrkitWarning
+from zarrkit.image.model import ImageArchive, Mask, MaskPlane
+
+__all__ = ["from_fits", "to_fits"]
+
+_BLOCK = 2880
+
+
+def _fits():
+    from astropy.io import fits
+
+    return fits
+
+
+def _raw_header(path: str, hdul, index: int) -> bytes:
+    info = hdul.fileinfo(index)
+    with open(path, "rb") as f:
+        f.seek(info["hdrLoc"])
+        return f.read(info["datLoc"] - info["hdrLoc"])
+
+
+def _wcs_and_unit(header) -> tuple[Any, Any]:
+    from astropy import units as u
+    from astropy.wcs import WCS, FITSFixedWarning
+
+    wcs = None
+    if any(k.startswith("CTYPE") for k in header):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            wcs = WCS(header, naxis=2, relax=True)
+            if not wcs.has_celestial:
+                wcs = None
+    unit = None
+    bunit = header.get("BUNIT")
+    if bunit:
+        try:
+            unit = u.Unit(bunit, format="fits")
+        except ValueError:
+            unit = str(bunit)  # kept verbatim (JY/BEAM and friends)
+    return wcs, unit
+
+
+def _constant(hdu) -> np.ndarray | None:
+    h = hdu.header
+    if hdu.data is None and "NPIX1" in h and "NPIX2" in h and "PIXVALUE" in h:
+        dtype = {8: "u1", 16: "i2", 32: "i4", -32: "f4", -64: "f8"}.get(h.get("BITPIX"), "f4")
+        return np.full((h["NPIX2"], h["NPIX1"]), h["PIXVALUE"], dtype=dtype)
+    return None
+
+
+def from_fits(path: str, *, layout: str = "auto", extver: int | None = None, err: str = "std") -> ImageArchive:
+    """Read a FITS file into an :class:`ImageArchive` (layouts: masked_image, sci_err_dq, single)."""
+    fits = _fits()
+    path = os.fspath(path)
+    if layout not in ("auto", "single", "sci_err_dq", "masked_image"):
+        raise FitsLayoutError(f"layout: unknown {layout!r}")
+    if err not in ("std", "var", "ivar"):
+        raise FitsLayoutError(f"err: must be 'std', 'var' or 'ivar', got {err!r}")
+    with fits.open(path, memmap=False) as hdul:
+        names = {(h.name.upper(), h.ver) for h in hdul}
+        primary_raw = _raw_header(path, hdul, 0)
+        if layout in ("auto", "masked_image") and any(n == "IMAGE" for n, _ in names) and any(n == "MASK" for n, _ in names):
+            return _masked_image(path, hdul, primary_raw)
+        if layout in ("auto", "sci_err_dq") and any(n == "SCI" for n, _ in names):
+            return _sci_err_dq(path, hdul, primary_raw, extver, err)
+        if layout in ("masked_image", "sci_err_dq"):
+            raise FitsLayoutError(f"{path}: no {layout} HDUs")
+        for i, hdu in enumerate(hdul):
+            if hdu.data is not None and getattr(hdu.data, "ndim", 0) == 2 and hdu.is_image:
+                wcs, unit = _wcs_and_unit(hdu.header)
+                raw = _raw_header(path, hdul, i)
+                hdu_headers = {} if i == 0 else {"image": raw}
+                return ImageArchive(
+                    image=np.array(hdu.data), header=primary_raw, hdu_headers=hdu_headers, wcs=wcs, unit=unit,
+                    name=hdu.name.lower() if i else "image",
+                    fits_info={"layout": "single", "hdu": i},
+                )
+    raise FitsLayoutError(f"{path}: no HDU with 2-D image data")
+
+
+def _masked_image(path, hdul, primary_raw) -> ImageArchive:
+    image_hdu, mask_hdu = hdul["IMAGE"], hdul["MASK"]
+    var_hdu = hdul["VARIANCE"] if "VARIANCE" in hdul else None
+    planes = [MaskPlane(k[3:], int(v), mask_hdu.header.comments[k] or "") for k, v in mask_hdu.header.items() if k.startswith("MP_")]
+    data = np.array(mask_hdu.data)
+    if not planes:
+        used = int(np.bitwise_or.reduce(data.astype(np.uint64), axis=None)) if data.size else 0
+        planes = [MaskPlane(f"BIT{b}", b) for b in range(64) if used >> b & 1]
+    wcs, unit = _wcs_and_unit(image_hdu.header)
+    index = {h.name.upper(): i for i, h in enumerate(hdul)}
+    hdu_headers = {c.lower(): _raw_header(path, hdul, index[c]) for c in ("IMAGE", "MASK", "VARIANCE") if c in index}
+    return ImageArchive(
+        image=np.array(image_hdu.data), variance=np.array(var_hdu.data) if var_hdu is not None else None,
+        mask=Mask(data.astype(np.uint64) if data.dtype.kind == "i" else data, planes), header=primary_raw,
+        hdu_headers=hdu_headers, wcs=wcs, unit=unit, fits_info={"layout": "masked_image"},
+    )
+
+
+def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
+    vers = sorted(h.ver for h in hdul if h.name.upper() == "SCI")
+    ver = extver if extver is not None else vers[0]
+    if ver not in vers:
+        raise FitsLayoutError(f"{path}: no SCI extension with EXTVER {ver} (have {vers})")
+    index = {(h.name.upper(), h.ver): i for i, h in enumerate(hdul)}
+    sci = hdul[index[("SCI", ver)]]
+    image = np.array(sci.data)
+    placeholders = []
+    variance = None
+    if ("ERR", ver) in index:
+        ehdu = hdul[index[("ERR", ver)]]
+        edata = _constant(ehdu)
+        if edata is not None:
+            placeholders.append("variance")
+        else:
+            edata = np.array(ehdu.data)
+        e = edata.astype(np.float64)
+        variance = (e**2 if err == "std" else e if err == "var" else np.where(e > 0, 1 / np.where(e > 0, e, 1), np.inf)).astype(np.float32)
+    mask = None
+    if ("DQ", ver) in index:
+        dhdu = hdul[index[("DQ", ver)]]
+        ddata = _constant(dhdu)
+        if ddata is not None:
+            placeholders.append("mask")
+        else:
+            ddata = np.array(dhdu.data)
+        ddata = ddata.astype(np.int64)
+        used = int(np.bitwise_or.reduce(ddata.reshape(-1))) if ddata.size else 0
+        bits = [b for b in range(64) if used >> b & 1]
+        mask = Mask(ddata.astype(np.uint64), [MaskPlane(f"DQ{b}", b) for b in bits])
+    wcs, unit = _wcs_and_unit(sci.header)
+    hdu_headers = {"image": _raw_header(path, hdul, index[("SCI", ver)])}
+    if ("ERR", ver) in index:
+        hdu_headers["variance"] = _raw_header(path, hdul, index[("ERR", ver)])
+    if ("DQ", ver) in index:
+        hdu_headers["mask"] = _raw_header(path, hdul, index[("DQ", ver)])
+    info = {"layout": "sci_err_dq", "extver": ver, "err": err}
+    if placeholders:
+        info["placeholders"] = placeholders
+    return ImageArchive(image=image, variance=variance, mask=mask, header=primary_raw, hdu_headers=hdu_headers,
+                        wcs=wcs, unit=unit, fits_info=info)
+
+
+# ---------------------------------------------------------------------------- writing
+_BITPIX = {np.dtype("u1"): 8, np.dtype("i2"): 16, np.dtype("i4"): 32, np.dtype("i8"): 64,
+           np.dtype("f4"): -32, np.dtype("f8"): -64}
+
+
+def _data_bytes(data: np.ndarray, header) -> bytes:
+    """Raw FITS data for ``data`` under ``header``'s BITPIX, BZERO and BSCALE, big-endian, padded."""
+    bitpix = header.get("BITPIX")
+    bzero = header.get("BZERO", 0)
+    bscale = header.get("BSCALE", 1)
+    raw_dtype = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}[bitpix]
+    values = np.asarray(data)
+    if bzero or bscale != 1:
+        values = (values.astype(np.float64) - bzero) / bscale if np.dtype(raw_dtype).kind == "f" else np.rint((values.astype(np.float64) - bzero) / bscale)
+    raw = np.asarray(values).astype(raw_dtype).tobytes()
+    return raw + b"\0" * (-len(raw) % _BLOCK)
+
+
+def _header_for(raw: bytes | None, data: np.ndarray | None, *, primary: bool, name: str | None = None):
+    fits = _fits()
+    if raw:
+        header = fits.Header.fromstring(raw.decode("ascii"))
+    else:
+        header = fits.Header()
+    if data is None:
+        return raw, header
+    expected = fits.PrimaryHDU(data).header if primary else fits.ImageHDU(data, name=name).header
+    fix = []
+    for key in ("BITPIX", "NAXIS", "NAXIS1", "NAXIS2"):
+        if header.get(key) != expected.get(key) and not ("BZERO" in header and key == "BITPIX"):
+            fix.append(key)
+    if raw and not fix:
+        return raw, header
+    if fix and raw:
+        warnings.warn(f"rewrote structural cards {fix} that disagreed with the data", ZarrkitWarning, stacklevel=3)
+    for key in ("BITPIX", "NAXIS", "NAXIS1", "NAXIS2"):
+        if key in expected:
+            header[key] = expected[key]
+    if not primary and "XTENSION" not in header:
+        header.insert(0, ("XTENSION", "IMAGE"))
+    if primary and "SIMPLE" not in header:
+        header.insert(0, ("SIMPLE", True))
+    return header.tostring().encode("ascii"), header
+
+
+def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: str | None = None) -> None:
+    """Write an archive (or the archive at a URL) as FITS, headers verbatim."""
+    from zarrkit.image.read import StoredArchive, read
+
+    src = read(archive_or_url) if isinstance(archive_or_url, (str, os.PathLike)) else archive_or_url
+    if isinstance(src, StoredArchive):
+        src = src.load()
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        from zarrkit.errors import ArchiveExistsError
+
+        raise ArchiveExistsError(f"{path} exists; pass overwrite=True to replace it")
+    info = src.fits_info or {}
+    kind = layout or info.get("layout") or ("masked_image" if src.mask is not None or src.variance is not None else "single")
+    hdrs = src.hdu_headers or {}
+    primary_raw = src.header if isinstance(src.header, (bytes, bytearray)) else (src.header.tostring().encode() if src.header is not None else None)
+    parts: list[bytes] = []
+    image = np.asarray(src.image)
+    placeholders = set(info.get("placeholders", []))
+    if kind == "single" and not hdrs.get("image"):
+        raw, header = _header_for(primary_raw, image, primary=True)
+        parts += [raw, _data_bytes(image, header)]
+    else:
+        raw, _ = _header_for(primary_raw, None, primary=True)
+        parts.append(raw or _fits().PrimaryHDU().header.tostring().encode())
+        names = {"single": [("image", "IMAGE")], "masked_image": [("image", "IMAGE"), ("mask", "MASK"), ("variance", "VARIANCE")],
+                 "sci_err_dq": [("image", "SCI"), ("variance", "ERR"), ("mask", "DQ")]}[kind]
+        for component, extname in names:
+            data = _component(src, component, kind, info)
+            if data is None:
+                continue
+            if component in placeholders and hdrs.get(component):
+                parts.append(bytes(hdrs[component]))  # still a constant placeholder: header only
+                continue
+            raw, header = _header_for(hdrs.get(component), data, primary=False, name=extname)
+            parts += [raw, _data_bytes(data, header)]
+    tmp = path + ".zarrkit-tmp"
+    with open(tmp, "wb") as f:
+        for p in parts:
+            f.write(p)
+    os.replace(tmp, path)
+
+
+def _component(src: ImageArchive, component: str, kind: str, info: dict[str, Any]) -> np.ndarray | None:
+    if component == "image":
+        return np.asarray(src.image)
+    if component == "variance":
+        if src.variance is None:
+            return None
+        v = np.asarray(src.variance, dtype=np.float64)
+        if kind == "sci_err_dq":
+            err = info.get("err", "std")
+            v = np.sqrt(v) if err == "std" else v if err == "var" else 1 / v
+        return v.astype(np.float32)
+    if src.mask is None:
+        return None
+    arr = np.asarray(src.mask.array)
+    top = max((p.bit for p in src.mask.planes), default=0)
+    return arr.astype(np.int16 if top < 15 else np.int32 if top < 31 else np.int64)
