@@ -235,11 +235,11 @@ def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: 
         names = {"single": [("image", "IMAGE")], "masked_image": [("image", "IMAGE"), ("mask", "MASK"), ("variance", "VARIANCE")],
                  "sci_err_dq": [("image", "SCI"), ("variance", "ERR"), ("mask", "DQ")]}[kind]
         for component, extname in names:
+            if component in placeholders and hdrs.get(component):
+                parts.append(bytes(hdrs[component]))  # a data-less constant placeholder: header only
+                continue
             data = _component(src, component, kind, info)
             if data is None:
-                continue
-            if component in placeholders and hdrs.get(component):
-                parts.append(bytes(hdrs[component]))  # still a constant placeholder: header only
                 continue
             raw, header = _header_for(hdrs.get(component), data, primary=False, name=extname)
             parts += [raw, _data_bytes(data, header)]
