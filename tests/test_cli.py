@@ -90,3 +90,22 @@ def test_bad_input_is_one_clear_line(args, error):
 def test_info_on_a_directory_without_zarr(tmp_path):
     out = run_cli("info", str(tmp_path))
     assert out.returncode == 1 and "MetadataError" in out.stderr and str(tmp_path) in out.stderr
+
+
+def test_image_convert_both_ways_validate_and_info(tmp_path):
+    from astropy.utils.data import get_pkg_data_filename
+
+    src = get_pkg_data_filename("data/m13.fits", package="astropy.io.fits.hdu.compressed.tests")
+    out = run_cli("image", "convert", src, str(tmp_path / "m13.zarr"))
+    assert out.returncode == 0, out.stderr
+    assert run_cli("image", "convert", src, str(tmp_path / "m13.zarr")).returncode == 1  # exists
+    back = run_cli("image", "convert", str(tmp_path / "m13.zarr"), str(tmp_path / "m13.fits"))
+    assert back.returncode == 0 and (tmp_path / "m13.fits").read_bytes() == open(src, "rb").read()
+    assert run_cli("image", "convert", "a.zarr", "b.zarr").returncode == 2
+    valid = run_cli("validate", str(tmp_path / "m13.zarr"), "--json")
+    assert valid.returncode == 0 and '"passed": true' in valid.stdout
+    info = run_cli("info", str(tmp_path / "m13.zarr"))
+    assert "RA---TAN" in info.stdout and "image archive 1.0" in info.stdout
+    # a broken header array fails validation with exit 1
+    (tmp_path / "m13.zarr" / "meta" / "header" / "zarr.json").write_text("{}")
+    assert run_cli("validate", str(tmp_path / "m13.zarr")).returncode == 1

@@ -11,7 +11,13 @@ import pytest
 import zarr
 
 from zarrkit import image
-from zarrkit.errors import ArchiveError, ArchiveExistsError, FormatVersionError, MaskPlaneError, NotAnArchiveError
+from zarrkit.errors import (
+    ArchiveError,
+    ArchiveExistsError,
+    FormatVersionError,
+    MaskPlaneError,
+    NotAnArchiveError,
+)
 from zarrkit.image.layout import shard_shape
 
 xr = pytest.importorskip("xarray")

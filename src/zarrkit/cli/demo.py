@@ -53,6 +53,46 @@ def write_core_sample(url: str, *, overwrite: bool = False) -> str:
         return store.url
 
 
+IMAGE_SAMPLES = {
+    "m13": ("data/m13.fits", "astropy.io.fits.hdu.compressed.tests"),
+    "sip-wcs": ("data/sip-wcs.fits", "astropy.nddata.tests"),
+    "1904-66_AZP": ("data/1904-66_AZP.fits", "astropy.modeling.tests"),
+    "o4sp040b0_raw": ("data/o4sp040b0_raw.fits", "astropy.io.fits.tests"),
+}
+
+
+def write_image_samples(directory: str, *, overwrite: bool, console: Console) -> list[str]:
+    """Convert astropy's sample FITS files (found through astropy, never by path) to archives."""
+    try:
+        from astropy.utils.data import get_pkg_data_filename
+
+        from zarrkit import image
+        from zarrkit.validate import validate
+    except ImportError as err:
+        console.print(f"image samples skipped: {escape(str(err))} (pip install 'zarrkit[image]')")
+        return []
+    written = []
+    for name, (path, package) in IMAGE_SAMPLES.items():
+        try:
+            src = get_pkg_data_filename(path, package=package)
+        except Exception:
+            console.print(f"image sample {path} is not in this astropy install; skipped")
+            continue
+        target = os.path.join(directory, "image", f"{name}.zarr")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        image.write(image.from_fits(src), target, overwrite=overwrite)
+        status = "valid" if validate(target).passed else "INVALID (see zarrkit validate)"
+        console.print(f"  {escape(name)}: {escape(target)} — {status}", soft_wrap=True)
+        if name == "m13":
+            back = os.path.join(directory, "image", "m13-roundtrip.fits")
+            image.to_fits(target, back, overwrite=True)
+            with open(src, "rb") as a, open(back, "rb") as b:
+                same = a.read() == b.read()
+            console.print(f"  m13 FITS → Zarr → FITS byte-identical: {same}")
+        written.append(target)
+    return written
+
+
 def run_demo(directory: str | None, overwrite: bool, console: Console) -> str:
     """Build every sample under ``directory`` and print what was written."""
     directory = os.path.abspath(directory or DEFAULT_DIR)
@@ -65,5 +105,7 @@ def run_demo(directory: str | None, overwrite: bool, console: Console) -> str:
     with open_store(target) as store:
         console.print(render_tree(describe_tree(store)))
     console.print(f"\nWrote the core sample to [bold]{escape(url)}[/bold]", soft_wrap=True)
+    console.print("Image archives from astropy's sample FITS files:")
+    write_image_samples(directory, overwrite=overwrite, console=console)
     console.print(f"Look again with: zarrkit info {escape(target)}", soft_wrap=True)
     return directory

@@ -64,6 +64,33 @@ def demo(
     run_demo(directory, overwrite, console)
 
 
+@app.command()
+def validate(
+    url: str = typer.Argument(..., help="Store URL or path."),
+    strict: bool = typer.Option(False, "--strict", help="Also fail on warnings."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Check the conventions a store claims against the real readers; exit 1 on failure."""
+    import json as _json
+
+    from zarrkit.validate import validate as run_validate
+
+    report = run_validate(url)
+    if as_json:
+        console.print_json(_json.dumps(report.to_dict()))
+    else:
+        console.print(f"{escape(report.url)}: {', '.join(report.conventions) or 'no conventions claimed'}", soft_wrap=True)
+        for c in report.checks:
+            colour = {"ok": "green", "warn": "yellow", "fail": "red"}[c.status]
+            console.print(f"  [{colour}]{c.status:4}[/{colour}] {escape(c.name)}: {escape(c.detail)}", soft_wrap=True)
+    ok = report.strict_passed() if strict else report.passed
+    raise typer.Exit(0 if ok else 1)
+
+
+from zarrkit.cli.image_cmd import app as image_app  # noqa: E402 - a sub-command group
+
+app.add_typer(image_app, name="image")
+
 bench_app = typer.Typer(help="Benchmarks against zarr-python, tensorstore and the domain anchors.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 

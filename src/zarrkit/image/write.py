@@ -24,7 +24,12 @@ from zarrkit import core
 from zarrkit.conventions import cf
 from zarrkit.conventions.ome import Axis, Multiscale, OmeImage, OmeroChannel
 from zarrkit.core.metadata import GroupMetadata, dumps
-from zarrkit.errors import ArchiveError, ArchiveExistsError, ContainsDataError, ZarrkitError
+from zarrkit.errors import (
+    ArchiveError,
+    ArchiveExistsError,
+    ContainsDataError,
+    ZarrkitError,
+)
 from zarrkit.image import layout
 from zarrkit.image.model import ImageArchive
 from zarrkit.pyramid import METHOD, build_level

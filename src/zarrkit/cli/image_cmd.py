@@ -1,0 +1,51 @@
+"""``zarrkit image convert``: FITS to an image archive, or an archive back to FITS."""
+
+from __future__ import annotations
+
+import re
+
+import typer
+
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fz")
+
+app = typer.Typer(help="Astronomical image archives (FITS in and out).", no_args_is_help=True)
+
+
+def _size(text: str) -> int:
+    m = re.fullmatch(r"(\d+)\s*([KMG]i?B?)?", text.strip(), re.IGNORECASE)
+    if not m:
+        raise typer.BadParameter(f"not a size: {text!r} (say 16MiB)")
+    unit = (m.group(2) or "").upper()[:1]
+    return int(m.group(1)) * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[unit]
+
+
+@app.command()
+def convert(
+    source: str = typer.Argument(..., help="A FITS file, or an archive URL when OUTPUT is .fits."),
+    output: str = typer.Argument(..., help="The archive URL (.zarr, .zarr.zip, .ozx, s3://…) or a .fits path."),
+    layout: str = typer.Option("auto", help="FITS layout: auto, single, sci_err_dq, masked_image."),
+    extver: int = typer.Option(None, help="EXTVER of the SCI/ERR/DQ set (default: the lowest)."),
+    err: str = typer.Option("std", help="ERR holds: std, var or ivar."),
+    no_pyramid: bool = typer.Option(False, "--no-pyramid", help="Write no pyramid levels."),
+    chunks: int = typer.Option(None, help="Chunk side in pixels (default 256)."),
+    shard_bytes: str = typer.Option("16MiB", help="Shard budget."),
+    profile: str = typer.Option("default", help="default (blosc, shards) or compat (zstd, no shards)."),
+    ome: str = typer.Option("0.5", help="OME-Zarr version to write."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+) -> None:
+    """FITS → Zarr when SOURCE is FITS; Zarr → FITS when OUTPUT ends in .fits."""
+    from zarrkit import image
+
+    src_fits = source.lower().endswith(FITS_SUFFIXES)
+    out_fits = output.lower().endswith(FITS_SUFFIXES)
+    if src_fits and not out_fits:
+        arch = image.from_fits(source, layout=layout, extver=extver, err=err)
+        url = image.write(arch, output, overwrite=overwrite, chunks=chunks, shard_bytes=_size(shard_bytes),
+                          pyramid=not no_pyramid, profile=profile, ome=ome)
+        typer.echo(f"wrote {url} ({arch.kind}, {arch.image.shape[-2]}x{arch.image.shape[-1]})")
+    elif out_fits and not src_fits:
+        image.to_fits(source, output, overwrite=overwrite, layout=None if layout == "auto" else layout)
+        typer.echo(f"wrote {output}")
+    else:
+        typer.echo("error: one side must be a FITS file (.fits, .fit, .fts, .fits.gz, .fz) and the other a Zarr archive", err=True)
+        raise typer.Exit(2)

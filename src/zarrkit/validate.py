@@ -1,0 +1,215 @@
+"""One report for a store: which conventions it claims and whether real readers accept it.
+
+Each check yields :class:`Check` results (``ok``, ``warn`` or ``fail``).  The image checks
+run when the root says ``zarrkit.format == "image"``; the generic ones always run.
+
+Example:
+    >>> import numpy as np
+    >>> from zarrkit import image
+    >>> url = image.write(image.ImageArchive(np.zeros((4, 4), "f4")), "memory://doc-validate")
+    >>> report = validate(url)
+    >>> report.passed, sorted({c.name for c in report.checks})[:3]
+    (True, ['consolidated metadata', 'dimension names', 'header arrays'])
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zarrkit.errors import ZarrkitError
+from zarrkit.storage import open_store
+
+__all__ = ["Check", "Report", "validate"]
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok, warn, fail
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    url: str
+    conventions: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: str, status: str, detail: str = "") -> None:
+        self.checks.append(Check(name, status, detail))
+
+    @property
+    def passed(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    def strict_passed(self) -> bool:
+        return all(c.status == "ok" for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "conventions": self.conventions, "passed": self.passed,
+                "checks": [asdict(c) for c in self.checks]}
+
+
+def validate(target: Any, *, storage_options: dict[str, Any] | None = None) -> Report:
+    """Run every applicable check on the store at ``target``."""
+    store = open_store(target, mode="r", options=storage_options)
+    report = Report(store.url)
+    raw = store.get("zarr.json")
+    if raw is None:
+        report.add("root zarr.json", "fail", "no root zarr.json: not a Zarr v3 group, or an incomplete archive")
+        return report
+    root = json.loads(raw)
+    attrs = root.get("attributes", {})
+    members = (root.get("consolidated_metadata") or {}).get("metadata")
+    if "ome" in attrs:
+        report.conventions.append(f"ome {attrs['ome'].get('version')}")
+    if isinstance(attrs.get("zarrkit"), dict):
+        report.conventions.append(f"zarrkit {attrs['zarrkit'].get('format')} {attrs['zarrkit'].get('version')}")
+    docs = members or {}
+    info = attrs.get("zarrkit")
+    checks = [
+        ("consolidated metadata", lambda: _check_consolidated(store, members, report)),
+        ("dimension names", lambda: _check_dimension_names(docs, report)),
+        ("CF flags", lambda: _check_cf_flags(docs, report)),
+    ]
+    if isinstance(info, dict) and info.get("format") == "image":
+        checks.append(("image archive", lambda: _check_image(store, root, info, report)))
+    if "ome" in attrs:
+        checks.append(("ome-zarr-models", lambda: _check_ome(store, report)))
+    checks.append(("xarray", lambda: _check_xarray(store, report)))
+    for name, run in checks:
+        try:
+            run()
+        except ZarrkitError as err:  # a broken node is a failed check, not a crashed report
+            report.add(name, "fail", f"{type(err).__name__}: {err}")
+    return report
+
+
+def _check_consolidated(store, members, report: Report) -> None:
+    if members is None:
+        report.add("consolidated metadata", "warn", "none at the root: readers must list the store")
+        return
+    stale = []
+    for path, doc in members.items():
+        raw = store.get(f"{path}/zarr.json")
+        if raw is None or json.loads(raw) != doc:
+            mine = json.loads(raw) if raw else None
+            if not (mine and doc.get("node_type") == "group" and {k: v for k, v in mine.items() if k != "consolidated_metadata"}
+                    == {k: v for k, v in doc.items() if k != "consolidated_metadata"}):
+                stale.append(path)
+    report.add("consolidated metadata", "fail" if stale else "ok",
+               f"differs from the node documents: {stale[:5]}" if stale else f"{len(members)} nodes")
+
+
+def _check_dimension_names(docs: dict[str, Any], report: Report) -> None:
+    problems = []
+    lengths: dict[tuple[str, str], int] = {}
+    for path, doc in docs.items():
+        if doc.get("node_type") != "array":
+            continue
+        names = doc.get("dimension_names")
+        if names is None or len(names) != len(doc["shape"]) or any(n is None for n in names):
+            problems.append(f"{path}: dimension_names {names}")
+            continue
+        if "_ARRAY_DIMENSIONS" in doc.get("attributes", {}):
+            problems.append(f"{path}: carries _ARRAY_DIMENSIONS")
+        group = path.rpartition("/")[0]
+        for n, size in zip(names, doc["shape"]):
+            if lengths.setdefault((group, n), size) != size:
+                problems.append(f"{path}: dimension {n!r} has length {size}, elsewhere {lengths[(group, n)]}")
+    report.add("dimension names", "fail" if problems else "ok", "; ".join(problems[:5]))
+
+
+def _check_cf_flags(docs: dict[str, Any], report: Report) -> None:
+    problems = []
+    seen = False
+    for path, doc in docs.items():
+        a = doc.get("attributes", {})
+        if "flag_masks" not in a:
+            continue
+        seen = True
+        masks, words = a["flag_masks"], str(a.get("flag_meanings", "")).split()
+        if len(masks) != len(words):
+            problems.append(f"{path}: {len(masks)} flag_masks but {len(words)} flag_meanings")
+        if any(m <= 0 or m & (m - 1) for m in masks):
+            problems.append(f"{path}: flag_masks are not powers of two")
+        itemsize = np.dtype({"uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8"}.get(doc.get("data_type"), "u8")).itemsize
+        if any(m >= 1 << min(32, 8 * itemsize) for m in masks):
+            problems.append(f"{path}: a flag bit beyond {min(32, 8 * itemsize)} bits")
+        planes = a.get("zarrkit", {}).get("planes")
+        if planes is not None and len(planes) != len(masks):
+            problems.append(f"{path}: zarrkit.planes disagrees with flag_masks")
+    if seen:
+        report.add("CF flags", "fail" if problems else "ok", "; ".join(problems[:5]))
+
+
+def _check_image(store, root, info: dict[str, Any], report: Report) -> None:
+    from zarrkit.image.layout import FORMAT_VERSION
+
+    major = str(info.get("version", "0")).split(".")[0]
+    report.add("zarrkit attributes", "ok" if major == FORMAT_VERSION.split(".")[0] else "fail",
+               f"image format {info.get('version')}")
+    contents = info.get("contents", {})
+    bad = []
+    for component in ("header", "wcs"):
+        path = contents.get(component)
+        if path:
+            from zarrkit import core
+
+            raw = core.read_region(store, path, ...).tobytes()
+            if component == "header" and (len(raw) % 2880 or b"END" + b" " * 77 not in raw):
+                bad.append(f"{path}: not whole 2880-byte blocks ending in END")
+    report.add("header arrays", "fail" if bad else "ok", "; ".join(bad))
+    ms = root["attributes"].get("ome", {}).get("multiscales", [{}])[0]
+    problems = []
+    prev = None
+    members = (root.get("consolidated_metadata") or {}).get("metadata") or {}
+    for n, d in enumerate(ms.get("datasets", [])):
+        doc = members.get(d["path"])
+        if doc is None:
+            problems.append(f"{d['path']}: not in consolidated metadata")
+            continue
+        shape = doc["shape"][-2:]
+        if prev is not None and shape != [-(-s // 2) for s in prev]:
+            problems.append(f"{d['path']}: shape {shape} is not half of {prev}")
+        prev = shape
+        scale = d["coordinateTransformations"][0]["scale"][-1]
+        if scale != 2.0**n:
+            problems.append(f"{d['path']}: scale {scale}, expected {2.0 ** n}")
+    report.add("pyramid", "fail" if problems else "ok", "; ".join(problems))
+
+
+def _check_ome(store, report: Report) -> None:
+    try:
+        import zarr
+        from ome_zarr_models.v05 import Image
+    except ImportError as err:
+        report.add("ome-zarr-models", "warn", f"not installed: {err}")
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            Image.from_zarr(zarr.open_group(store.zarr_store(), mode="r"))
+        report.add("ome-zarr-models", "ok", "v05 Image")
+    except Exception as err:
+        report.add("ome-zarr-models", "fail", f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
+
+
+def _check_xarray(store, report: Report) -> None:
+    try:
+        import xarray as xr
+    except ImportError:
+        report.add("xarray", "warn", "xarray is not installed")
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ds = xr.open_zarr(store.zarr_store(), zarr_format=3)
+        report.add("xarray", "ok", f"variables: {', '.join(sorted(ds.data_vars))}")
+    except Exception as err:
+        report.add("xarray", "fail", f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
