@@ -184,3 +184,39 @@ def test_shard_rule_examples():
     assert shard_shape((4096, 4096), (256, 256), 2, 16 * 2**20) == (2048, 2048)
     assert shard_shape((100000, 256), (256, 256), 4, 16 * 2**20) == (16384, 256)
     assert shard_shape((256, 256), (256, 256), 4, 16 * 2**20) is None
+
+
+def test_cutouts_read_only_their_chunks():
+    """§6: open + a 4x4 cutout inside one chunk of image, variance and mask in <= 7 reads, no listing."""
+    from zarrkit.core.sharding import shard_index_cache
+    from zarrkit.image.read import StoredArchive
+    from zarrkit.storage import open_store
+
+    n = 4096
+    rng = np.random.default_rng(1)
+    arch = image.ImageArchive(
+        rng.normal(0, 1, (n, n)).astype("f4"), variance=np.ones((n, n), "f4"),
+        mask=image.Mask.from_planes({"BAD": rng.random((n, n)) > 0.99}),
+    )
+    url = image.write(arch, "memory://cutout-count", pyramid=False)
+    store = open_store(url, mode="r")
+    calls: list[str] = []
+    for name in ("get", "get_range", "get_many", "list_prefix", "list_dir", "list_sizes", "exists"):
+        original = getattr(store, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        setattr(store, name, counted)
+    shard_index_cache.clear()
+    a = StoredArchive(store)
+    assert a.image.shards == (2048, 2048)
+    cut = a.cutout(slice(300, 304), slice(500, 504))
+    assert np.array_equal(cut.image, arch.image[300:304, 500:504])
+    assert np.array_equal(cut.mask.array, arch.mask.array[300:304, 500:504])
+    assert len(calls) <= 7 and not any(c.startswith("list") for c in calls), calls
+    calls.clear()
+    shard_index_cache.clear()
+    StoredArchive(store).image[254:258, 254:258]  # a corner shared by four chunks
+    assert len(calls) <= 6, calls
