@@ -89,13 +89,14 @@ def mask_word_dtype(local_bits: list[int]) -> np.dtype:
 
 def pack_mask_word(mask: np.ndarray, word: int, bits: list[int]) -> np.ndarray:
     """Bits ``32·word + b`` of a mask as local bits ``b`` in the smallest dtype."""
-    local = [b - 32 * word for b in bits]
-    dtype = mask_word_dtype(local)
-    src = np.asarray(mask).astype(np.uint64)
-    out = np.zeros(src.shape, dtype=np.uint64)
-    for b in bits:
-        out |= ((src >> np.uint64(b)) & np.uint64(1)) << np.uint64(b - 32 * word)
-    return out.astype(dtype)
+    dtype = mask_word_dtype([b - 32 * word for b in bits])
+    keep = sum(1 << (b - 32 * word) for b in bits)
+    src = np.asarray(mask)
+    if word == 0 and keep <= np.iinfo(src.dtype).max:
+        # one masked cast, no per-bit loop and no uint64 detour (16M pixels: ms, not a second)
+        return (src & src.dtype.type(keep)).astype(dtype)
+    shifted = src.astype(np.uint64, copy=False) >> np.uint64(32 * word)
+    return (shifted & np.uint64(keep)).astype(dtype)
 
 
 def header_to_array(text: str | bytes) -> np.ndarray:

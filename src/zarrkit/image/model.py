@@ -84,7 +84,7 @@ class Mask:
         shape = np.asarray(items[0][1]).shape if items else (0, 0)
         arr = np.zeros(shape, dtype=_mask_dtype(max(len(items) - 1, 0)))
         for bit, (_, plane) in enumerate(items):
-            arr |= (np.asarray(plane, dtype=bool).astype(arr.dtype)) << arr.dtype.type(bit)
+            arr[np.asarray(plane, dtype=bool)] |= arr.dtype.type(1 << bit)
         descriptions = descriptions or {}
         return cls(arr, [MaskPlane(n, b, descriptions.get(n, "")) for b, (n, _) in enumerate(items)])
 
