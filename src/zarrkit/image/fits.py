@@ -118,6 +118,15 @@ def _masked_image(path, hdul, primary_raw) -> ImageArchive:
     )
 
 
+def _hdu_data(hdu, component: str, placeholders: list[str]) -> np.ndarray:
+    """An HDU's data; a data-less constant (NPIXn/PIXVALUE) is expanded and noted as a placeholder."""
+    data = _constant(hdu)
+    if data is not None:
+        placeholders.append(component)
+        return data
+    return np.array(hdu.data)
+
+
 def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
     vers = sorted(h.ver for h in hdul if h.name.upper() == "SCI")
     ver = extver if extver is not None else vers[0]
@@ -129,23 +138,11 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
     placeholders = []
     variance = None
     if ("ERR", ver) in index:
-        ehdu = hdul[index[("ERR", ver)]]
-        edata = _constant(ehdu)
-        if edata is not None:
-            placeholders.append("variance")
-        else:
-            edata = np.array(ehdu.data)
-        e = edata.astype(np.float64)
+        e = _hdu_data(hdul[index[("ERR", ver)]], "variance", placeholders).astype(np.float64)
         variance = (e**2 if err == "std" else e if err == "var" else np.where(e > 0, 1 / np.where(e > 0, e, 1), np.inf)).astype(np.float32)
     mask = None
     if ("DQ", ver) in index:
-        dhdu = hdul[index[("DQ", ver)]]
-        ddata = _constant(dhdu)
-        if ddata is not None:
-            placeholders.append("mask")
-        else:
-            ddata = np.array(dhdu.data)
-        ddata = ddata.astype(np.int64)
+        ddata = _hdu_data(hdul[index[("DQ", ver)]], "mask", placeholders).astype(np.int64)
         used = int(np.bitwise_or.reduce(ddata.reshape(-1))) if ddata.size else 0
         bits = [b for b in range(64) if used >> b & 1]
         mask = Mask(ddata.astype(np.uint64), [MaskPlane(f"DQ{b}", b) for b in bits])
