@@ -220,3 +220,31 @@ def test_cutouts_read_only_their_chunks():
     shard_index_cache.clear()
     StoredArchive(store).image[254:258, 254:258]  # a corner shared by four chunks
     assert len(calls) <= 6, calls
+
+
+def test_colour_and_cell_coadd_archives(tmp_path):
+    from ome_zarr_models.v05 import Image
+
+    rng = np.random.default_rng(3)
+    colour = image.ImageArchive(
+        rng.random((3, 600, 500)).astype("f4"),
+        channels=[image.Channel("r", "FF0000"), image.Channel("g", "00FF00"), image.Channel("b", "0000FF")],
+    )
+    url = image.write(colour, str(tmp_path / "c.zarr"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Image.from_zarr(zarr.open_group(url, mode="r"))
+        ds = xr.open_zarr(url)
+    assert ds.image.dims == ("c", "y", "x")
+    ome = json.loads((tmp_path / "c.zarr" / "zarr.json").read_text())["attributes"]["ome"]
+    assert [a["name"] for a in ome["multiscales"][0]["axes"]] == ["c", "y", "x"]
+    assert [c["label"] for c in ome["omero"]["channels"]] == ["r", "g", "b"]
+    assert xr.open_zarr(url, group="pyramid/1").image.shape == (3, 300, 250)
+
+    psf = rng.random((4, 3, 9, 9)).astype("f4")
+    coadd = image.ImageArchive(rng.random((200, 150)).astype("f4"), psf=psf, cells=image.CellGrid((50, 50), (4, 3)))
+    url = image.write(coadd, str(tmp_path / "p.zarr"))
+    back = image.read(url)
+    assert back.kind == "cell_coadd" and back.cells == image.CellGrid((50, 50), (4, 3))
+    assert np.array_equal(back.psf[...], psf) and back.image.chunks == (50, 50)
+    assert back.psf.metadata.dimension_names == ("cell_y", "cell_x", "psf_y", "psf_x")
