@@ -11,6 +11,7 @@ import zarr
 
 from zarrkit import core
 from zarrkit.core.sharding import shard_index_cache
+from zarrkit.errors import StoreError
 from zarrkit.storage import open_store
 
 
@@ -119,7 +120,11 @@ def test_open_array_on_a_url_closes_its_store(tmp_path):
         a[[2, 0, 2]] = [7, 8, 9]
         assert a[...].tolist() == [8, 0, 9]
         assert np.asarray(a).tolist() == [8, 0, 9]
-    assert a.store.closed if hasattr(a.store, "closed") else True
+    with pytest.raises(StoreError, match="closed"):  # the handle opened that store, so it closed it
+        a.store.get("a/zarr.json")
+    with core.open_array(s, "a") as b:  # a store passed in stays open
+        b[...]
+    assert s.get("a/zarr.json") is not None
 
 
 def test_plain_url_on_an_icechunk_repository_suggests_the_scheme(tmp_path):
