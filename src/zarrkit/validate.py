@@ -81,12 +81,15 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None) -> R
         checks.append(("image archive", lambda: _check_image(store, root, info, report)))
     if "ome" in attrs:
         checks.append(("ome-zarr-models", lambda: _check_ome(store, report)))
+        checks.append(("OME 0.5 schema", lambda: _check_ome_schema(attrs, report)))
     checks.append(("xarray", lambda: _check_xarray(store, report)))
     for name, run in checks:
         try:
             run()
         except ZarrkitError as err:  # a broken node is a failed check, not a crashed report
             report.add(name, "fail", f"{type(err).__name__}: {err}")
+        except (KeyError, IndexError, TypeError, ValueError) as err:  # attributes of the wrong shape
+            report.add(name, "fail", f"malformed attributes: {type(err).__name__}: {err}")
     return report
 
 
@@ -198,6 +201,26 @@ def _check_ome(store, report: Report) -> None:
         report.add("ome-zarr-models", "ok", "v05 Image")
     except Exception as err:
         report.add("ome-zarr-models", "fail", f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
+
+
+def _check_ome_schema(attrs: dict[str, Any], report: Report) -> None:
+    version = str(attrs["ome"].get("version"))
+    if version != "0.5" or "multiscales" not in attrs["ome"]:
+        return  # only the 0.5 image schemas are vendored; plates and wells come with their domain
+    try:
+        from zarrkit.conventions.ome_schema import schema_errors
+
+        errors = schema_errors(attrs, "image")
+        strict = schema_errors(attrs, "strict_image")
+    except ImportError as err:
+        report.add("OME 0.5 schema", "warn", f"jsonschema is not installed: {err}")
+        return
+    if errors:
+        report.add("OME 0.5 schema", "fail", "; ".join(errors[:3]))
+    elif strict:
+        report.add("OME 0.5 schema", "warn", "image schema passes, strict_image fails: " + "; ".join(strict[:3]))
+    else:
+        report.add("OME 0.5 schema", "ok", "image and strict_image")
 
 
 def _check_xarray(store, report: Report) -> None:
