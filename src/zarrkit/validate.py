@@ -9,7 +9,7 @@ Example:
     >>> url = image.write(image.ImageArchive(np.zeros((4, 4), "f4")), "memory://doc-validate")
     >>> report = validate(url)
     >>> report.passed, sorted({c.name for c in report.checks})[:3]
-    (True, ['consolidated metadata', 'dimension names', 'header arrays'])
+    (True, ['OME 0.5 schema', 'consolidated metadata', 'dimension names'])
 """
 
 from __future__ import annotations
