@@ -46,7 +46,12 @@ def sanitize_words(names: list[str], bits: list[int]) -> list[str]:
     for name, bit in zip(names, bits):
         word = _WORD_BAD.sub("_", name)
         if not word or word in seen:
-            word = f"{word}_b{bit}"
+            # the suffix can itself collide with a later original name, so keep counting
+            base, n = f"{word}_b{bit}", 1
+            word = base
+            while word in seen:
+                n += 1
+                word = f"{base}_{n}"
         if word != name:
             changed.append((name, word))
         seen.add(word)

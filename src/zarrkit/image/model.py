@@ -39,7 +39,8 @@ class MaskPlane:
             raise MaskPlaneError(f"mask plane {self.name!r}: bit must be 0..63, got {self.bit!r}")
 
 
-def _mask_dtype(top_bit: int) -> np.dtype:
+def mask_dtype(top_bit: int) -> np.dtype:
+    """The smallest unsigned dtype holding bit ``top_bit`` (0..63)."""
     for dt in ("u1", "u2", "u4", "u8"):
         if top_bit < np.dtype(dt).itemsize * 8:
             return np.dtype(dt)
@@ -68,7 +69,7 @@ class Mask:
             raise ArchiveError(f"mask: must be 2-D (y, x), got {arr.ndim}-D")
         if arr.dtype.kind not in "ui":
             raise ArchiveError(f"mask: must hold integers, got {arr.dtype}")
-        want = _mask_dtype(max(bits, default=0))
+        want = mask_dtype(max(bits, default=0))
         if arr.dtype != want:
             if arr.size and (arr.min() < 0 or int(arr.max()) >> (want.itemsize * 8)):
                 raise MaskPlaneError(f"mask: values set bits beyond the highest plane (bit {max(bits, default=0)})")
@@ -82,7 +83,7 @@ class Mask:
             raise MaskPlaneError(f"mask: {len(planes)} planes; at most 64 fit")
         items = list(planes.items())
         shape = np.asarray(items[0][1]).shape if items else (0, 0)
-        arr = np.zeros(shape, dtype=_mask_dtype(max(len(items) - 1, 0)))
+        arr = np.zeros(shape, dtype=mask_dtype(max(len(items) - 1, 0)))
         for bit, (_, plane) in enumerate(items):
             arr[np.asarray(plane, dtype=bool)] |= arr.dtype.type(1 << bit)
         descriptions = descriptions or {}

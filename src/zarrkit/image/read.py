@@ -22,7 +22,14 @@ from zarrkit import core
 from zarrkit.core.metadata import parse_documents
 from zarrkit.errors import FormatVersionError, NodeNotFoundError, NotAnArchiveError
 from zarrkit.image import layout
-from zarrkit.image.model import CellGrid, Channel, ImageArchive, Mask, MaskPlane
+from zarrkit.image.model import (
+    CellGrid,
+    Channel,
+    ImageArchive,
+    Mask,
+    MaskPlane,
+    mask_dtype,
+)
 from zarrkit.storage import open_store
 
 __all__ = ["read", "StoredArchive"]
@@ -93,16 +100,20 @@ class StoredArchive:
         return self._mask_region((slice(None), slice(None)))
 
     def _mask_region(self, sel) -> Mask:
-        planes: list[MaskPlane] = []
+        words = [(path, 0 if path == "mask" else int(path.split("_")[1])) for path in self.contents["mask"]]
+        arrays = {path: self._array(path) for path, _ in words}
+        planes = [MaskPlane(p["name"], int(p["bit"]), p.get("description", ""))
+                  for path, _ in words for p in arrays[path].metadata.attributes.get("zarrkit", {}).get("planes", [])]
+        planes.sort(key=lambda p: p.bit)
+        # Combine straight into the dtype Mask wants, so a one-word mask is not widened to
+        # uint64 and re-checked: for the common uint8/16/32 mask this is the stored array.
+        dtype = mask_dtype(max((p.bit for p in planes), default=0))
         combined = None
-        for path in self.contents["mask"]:
-            arr = self._array(path)
-            word = 0 if path == "mask" else int(path.split("_")[1])
-            data = np.asarray(arr[sel]).astype(np.uint64)
-            part = data << np.uint64(32 * word)
+        for path, word in words:
+            part = np.asarray(arrays[path][sel]).astype(dtype, copy=False)
+            if word:
+                part = part << dtype.type(32 * word)
             combined = part if combined is None else combined | part
-            for p in arr.metadata.attributes.get("zarrkit", {}).get("planes", []):
-                planes.append(MaskPlane(p["name"], int(p["bit"]), p.get("description", "")))
         return Mask(combined, planes)
 
     @cached_property

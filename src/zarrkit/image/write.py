@@ -174,7 +174,7 @@ def _write_nodes(archive: ImageArchive, store, *, chunks, shard_bytes: int, pyra
         names = []
         for k in sorted(words):
             path = "mask" if k == 0 else f"mask_{k}"
-            planes = [p for p in archive.mask.planes if p.bit // 32 == k]
+            planes = sorted((p for p in archive.mask.planes if p.bit // 32 == k), key=lambda p: p.bit)
             packed = layout.pack_mask_word(archive.mask.array, k, [p.bit for p in planes])
             mattrs = cf.flag_attributes([(p.name, p.bit - 32 * k) for p in planes])
             mattrs["zarrkit"] = {"planes": [{"name": p.name, "bit": int(p.bit), "description": p.description} for p in planes]}
