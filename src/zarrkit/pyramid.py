@@ -21,8 +21,9 @@ import warnings
 import numpy as np
 
 from zarrkit import core
+from zarrkit.core.pool import run_all
 
-__all__ = ["block_mean", "build_level", "METHOD"]
+__all__ = ["block_mean", "build_level", "half_level", "METHOD"]
 
 METHOD = "zarrkit.pyramid.block_mean"
 
@@ -42,6 +43,27 @@ def block_mean(data: np.ndarray) -> np.ndarray:
         info = np.iinfo(data.dtype)
         return np.clip(np.rint(mean), info.min, info.max).astype(data.dtype)
     return mean.astype(data.dtype)
+
+
+def half_level(data: np.ndarray, *, band_rows: int = 512) -> np.ndarray:
+    """The next pyramid level of an in-memory array, computed in bands of ``band_rows``
+    output rows so the float64 temporaries stay a few MB whatever the image size.
+
+    Example:
+        >>> half_level(np.arange(16, dtype="f4").reshape(4, 4), band_rows=1).tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+    data = np.asarray(data)
+    *lead, h, w = data.shape
+    out = np.empty((*lead, -(-h // 2), -(-w // 2)), dtype=data.dtype)
+    rows = max(1, band_rows)
+
+    def band(y0: int) -> None:
+        y1 = min(y0 + rows, out.shape[-2])
+        out[..., y0:y1, :] = block_mean(data[..., 2 * y0:2 * y1, :])
+
+    run_all(band, range(0, out.shape[-2], rows))
+    return out
 
 
 def build_level(store, source: str, target: str, meta: core.ArrayMetadata) -> None:

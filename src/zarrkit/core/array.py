@@ -141,6 +141,27 @@ class Array:
         data = self[...]
         return data if dtype is None else data.astype(dtype)
 
+    def to_dask(self, chunks: Any = None):
+        """A lazy ``dask.array`` over this array, one task per stored object (shard or chunk)
+        unless ``chunks`` says otherwise.  Tasks read through this handle, so they see writes
+        made before compute; on a distributed cluster the handle is pickled with its store.
+
+        Example:
+            >>> from zarrkit.storage import open_store
+            >>> from zarrkit.core.api import create_array, array_metadata, write_region
+            >>> s = open_store("memory://", mode="w"); _ = create_array(s, "a", array_metadata((6,), "i4", (4,)))
+            >>> write_region(s, "a", ..., range(6)); d = Array(s, "a").to_dask()
+            >>> d.chunks, int(d.sum().compute())
+            (((4, 2),), 15)
+        """
+        import dask.array as da
+        from dask.base import tokenize
+
+        meta = self.metadata
+        name = "zarrkit-" + tokenize(self.store.url, self.path, self._generation(), meta.to_dict(), chunks)
+        return da.from_array(self, chunks=chunks or meta.chunk_shape, name=name, lock=False, asarray=True,
+                             fancy=False, meta=np.empty((0,) * meta.ndim, dtype=meta.dtype))
+
     @property
     def oindex(self) -> "_Indexer":
         """Orthogonal indexing: each index array selects along its own axis."""

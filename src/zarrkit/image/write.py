@@ -14,7 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,7 @@ import zarrkit
 from zarrkit import core
 from zarrkit.conventions import cf
 from zarrkit.conventions.ome import Axis, Multiscale, OmeImage, OmeroChannel
-from zarrkit.core.metadata import GroupMetadata, dumps
+from zarrkit.core.metadata import GroupMetadata, dumps, parse_documents
 from zarrkit.errors import (
     ArchiveError,
     ArchiveExistsError,
@@ -32,11 +34,16 @@ from zarrkit.errors import (
 )
 from zarrkit.image import layout
 from zarrkit.image.model import ImageArchive
-from zarrkit.pyramid import METHOD, build_level
+from zarrkit.parallel import TaskExecutor, get_executor
+from zarrkit.pyramid import METHOD, half_level
 from zarrkit.storage import open_store
 from zarrkit.storage.consolidated import with_consolidated
 
 __all__ = ["write", "header_bytes"]
+
+# One encoder for every store and executor, so an archive's bytes depend only on its data:
+# zarrs' blosc differs from numcodecs' in its output, and zarrs only serves local stores.
+ENCODER = "python"
 
 
 def header_bytes(header: Any) -> bytes:
@@ -53,11 +60,32 @@ def header_bytes(header: Any) -> bytes:
 class _Builder:
     """Creates nodes with ``parents=False`` and remembers every document for the root."""
 
-    def __init__(self, store, profile: str, shard_bytes: int) -> None:
+    def __init__(self, store, profile: str, shard_bytes: int, executor: TaskExecutor | None = None) -> None:
         self.store = store
         self.profile = profile
         self.shard_bytes = shard_bytes
+        self.executor = executor
         self.docs: dict[str, dict[str, Any]] = {}
+
+    def write_data(self, path: str, meta: core.ArrayMetadata, data: np.ndarray) -> None:
+        """Write a whole array: on the core's own pool, or as one task per block on the executor.
+
+        Tasks in another process get the block and encode it into a scratch memory store; the
+        stored objects come back as bytes and are written here, so every kind of store (zip,
+        memory, icechunk) works and the bytes do not depend on the executor.
+        """
+        if self.executor is None or data.size == 0:
+            core.write_region(self.store, path, ..., data, metadata=meta, backend=ENCODER)
+            return
+        boxes = _blocks(meta, self.shard_bytes)
+        if self.executor.shares_memory:
+            store = self.store
+            list(self.executor.map(lambda box: core.write_region(store, path, box, data[box], metadata=meta, backend=ENCODER), boxes))
+            return
+        doc = meta.to_dict()
+        tasks = ((path, doc, box, np.ascontiguousarray(data[box])) for box in boxes)
+        for objects in self.executor.map(_encode_block, tasks):
+            self.store.set_many(objects)
 
     def group(self, path: str) -> None:
         meta = core.create_group(self.store, path, parents=False)
@@ -75,19 +103,33 @@ class _Builder:
             attributes=attributes, **kwargs,
         )
         core.create_array(self.store, path, meta, parents=False)
-        core.write_region(self.store, path, ..., data, metadata=meta)
+        self.write_data(path, meta, data)
         self.docs[path] = meta.to_dict()
         return meta
 
-    def empty_array(self, path: str, shape, dtype, dims, chunks, shards, attributes) -> core.ArrayMetadata:
-        kwargs = layout.codecs_for(np.dtype(dtype), self.profile)
-        if self.profile == "compat":
-            shards = None
-        meta = core.array_metadata(shape, dtype, chunks, shards=shards, fill_value=0,
-                                   dimension_names=list(dims), attributes=attributes, **kwargs)
-        core.create_array(self.store, path, meta, parents=False)
-        self.docs[path] = meta.to_dict()
-        return meta
+
+
+def _blocks(meta: core.ArrayMetadata, budget: int) -> list[tuple[slice, ...]]:
+    """Boxes covering the array, each whole stored objects: one shard, or as many whole
+    chunks as fit ``budget`` bytes (growing the last axes first)."""
+    step = list(meta.chunk_shape)
+    if meta.sharding is None:
+        itemsize = np.dtype(meta.dtype).itemsize
+        for axis in reversed(range(meta.ndim)):
+            while step[axis] < meta.shape[axis] and itemsize * math.prod(step) * 2 <= budget:
+                step[axis] = min(step[axis] * 2, -(-meta.shape[axis] // meta.chunk_shape[axis]) * meta.chunk_shape[axis])
+    ranges = [range(0, n, s) for n, s in zip(meta.shape, step)]
+    return [tuple(slice(o, min(o + s, n)) for o, s, n in zip(origin, step, meta.shape))
+            for origin in itertools.product(*ranges)]
+
+
+def _encode_block(task: tuple[str, dict[str, Any], tuple[slice, ...], np.ndarray]) -> dict[str, bytes]:
+    """Encode one block of an array into a scratch store; return the objects it produced."""
+    path, doc, box, block = task
+    meta = parse_documents({"zarr.json": doc})
+    scratch = open_store("memory://", mode="w")
+    core.write_region(scratch, path, box, block, metadata=meta, backend=ENCODER)
+    return {key: scratch.get(key) for key in scratch.list_prefix("")}
 
 
 def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: int | tuple[int, int] | None = None,
@@ -109,11 +151,16 @@ def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: i
         store = open_store(url, mode="w", overwrite=overwrite, options=storage_options)
     except ContainsDataError as err:
         raise ArchiveExistsError(f"{err.url} already holds data; pass overwrite=True to replace it") from None
+    tasks = None if executor is None else get_executor(executor)
     try:
-        _write_nodes(archive, store, chunks=chunks, shard_bytes=shard_bytes, pyramid=pyramid, profile=profile)
+        _write_nodes(archive, store, chunks=chunks, shard_bytes=shard_bytes, pyramid=pyramid, profile=profile,
+                     executor=tasks)
     except BaseException:
         _remove_written(store)
         raise
+    finally:
+        if tasks is not None and tasks is not executor:
+            tasks.close()
     written = store.url
     store.close()
     return written
@@ -134,8 +181,9 @@ def _remove_written(store) -> None:
             pass
 
 
-def _write_nodes(archive: ImageArchive, store, *, chunks, shard_bytes: int, pyramid, profile: str) -> None:
-    b = _Builder(store, profile, shard_bytes)
+def _write_nodes(archive: ImageArchive, store, *, chunks, shard_bytes: int, pyramid, profile: str,
+                 executor: TaskExecutor | None) -> None:
+    b = _Builder(store, profile, shard_bytes, executor)
     image = np.asarray(archive.image)
     shape = image.shape
     spatial_dims = ("y", "x")
@@ -199,15 +247,17 @@ def _write_nodes(archive: ImageArchive, store, *, chunks, shard_bytes: int, pyra
     level_shapes = layout.pyramid_shapes(shape, pyramid)
     if level_shapes:
         b.group("pyramid")
-        source = "image"
+        level = image
         for n, lshape in enumerate(level_shapes, start=1):
             b.group(f"pyramid/{n}")
+            # each level from the one above, still in memory: a quarter of its size, and no
+            # decode of what was just encoded
+            level = half_level(level)
             lchunks = layout.spatial_chunks(lshape, 256)
-            lmeta = b.empty_array(f"pyramid/{n}/image", lshape, image.dtype, dims, lchunks,
-                                  layout.shard_shape(lshape, lchunks, image.dtype.itemsize, shard_bytes), dict(attrs, long_name=archive.name))
-            build_level(store, source, f"pyramid/{n}/image", lmeta)
-            source = f"pyramid/{n}/image"
-            level_paths.append(source)
+            path = f"pyramid/{n}/image"
+            b.array(path, level, dims, lchunks, layout.shard_shape(lshape, lchunks, image.dtype.itemsize, shard_bytes),
+                    dict(attrs, long_name=archive.name))
+            level_paths.append(path)
         contents["pyramid"] = level_paths[1:]
 
     # metadata arrays

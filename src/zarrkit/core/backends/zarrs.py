@@ -263,7 +263,10 @@ def _encode_store(node: py.Node, h: _Handle, coords: tuple[int, ...], chunk: np.
     if encoded is None:  # a shard whose inner chunks all equal the fill value
         node.store.delete(key)
     else:
-        node.store.set(key, bytes(encoded.buffer))
+        raw = bytes(encoded.buffer)
+        if node.meta.sharding is not None:
+            raw = node.meta.sharding.canonical(raw)
+        node.store.set(key, raw)
 
 
 def write_plan(node: py.Node, plan: OrthogonalPlan, value: np.ndarray, write_empty: bool = False) -> None:
