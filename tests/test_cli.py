@@ -109,3 +109,23 @@ def test_image_convert_both_ways_validate_and_info(tmp_path):
     # a broken header array fails validation with exit 1
     (tmp_path / "m13.zarr" / "meta" / "header" / "zarr.json").write_text("{}")
     assert run_cli("validate", str(tmp_path / "m13.zarr")).returncode == 1
+
+
+def test_image_demo_converts_validates_and_round_trips(tmp_path):
+    pytest.importorskip("astropy")
+    out = run_cli("image", "demo", str(tmp_path / "d"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "m13 FITS → Zarr → FITS byte-identical: True" in out.stdout
+    assert "4 archives" in out.stdout and "every check passed" in out.stdout
+    assert "mask planes" in out.stdout or "unit" in out.stdout  # zarrkit info ran on each archive
+    again = run_cli("image", "demo", str(tmp_path / "d"))
+    assert again.returncode == 1 and "overwrite" in again.stderr  # no silent overwrite
+    assert run_cli("image", "demo", str(tmp_path / "d"), "--overwrite").returncode == 0
+
+
+def test_debug_adds_the_traceback(tmp_path):
+    plain = run_cli("info", str(tmp_path / "missing.zarr"))
+    debug = run_cli("--debug", "info", str(tmp_path / "missing.zarr"))
+    assert plain.returncode == debug.returncode == 1
+    assert "Traceback" not in plain.stderr and len(plain.stderr.strip().splitlines()) == 1
+    assert "Traceback" in debug.stderr and plain.stderr.strip().splitlines()[-1] in debug.stderr

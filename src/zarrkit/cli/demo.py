@@ -61,8 +61,12 @@ IMAGE_SAMPLES = {
 }
 
 
-def write_image_samples(directory: str, *, overwrite: bool, console: Console) -> list[str]:
-    """Convert astropy's sample FITS files (found through astropy, never by path) to archives."""
+def write_image_samples(directory: str, *, overwrite: bool, console: Console, show_info: bool = False) -> tuple[list[str], bool]:
+    """Convert astropy's sample FITS files (found through astropy, never by path) to archives.
+
+    Returns the archives written and whether every check passed (each archive valid, the
+    m13 round trip byte-identical).  ``show_info`` prints ``zarrkit info`` for each.
+    """
     try:
         from astropy.utils.data import get_pkg_data_filename
 
@@ -70,8 +74,8 @@ def write_image_samples(directory: str, *, overwrite: bool, console: Console) ->
         from zarrkit.validate import validate
     except ImportError as err:
         console.print(f"image samples skipped: {escape(str(err))} (pip install 'zarrkit[image]')")
-        return []
-    written = []
+        return [], False
+    written, ok = [], True
     for name, (path, package) in IMAGE_SAMPLES.items():
         try:
             src = get_pkg_data_filename(path, package=package)
@@ -81,16 +85,23 @@ def write_image_samples(directory: str, *, overwrite: bool, console: Console) ->
         target = os.path.join(directory, "image", f"{name}.zarr")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         image.write(image.from_fits(src), target, overwrite=overwrite)
-        status = "valid" if validate(target).passed else "INVALID (see zarrkit validate)"
+        report = validate(target)
+        ok &= report.passed
+        status = "valid" if report.passed else "INVALID (see zarrkit validate)"
         console.print(f"  {escape(name)}: {escape(target)} — {status}", soft_wrap=True)
+        if show_info:
+            from zarrkit.cli.info import run_info
+
+            run_info(target, False, console)
         if name == "m13":
             back = os.path.join(directory, "image", "m13-roundtrip.fits")
             image.to_fits(target, back, overwrite=True)
             with open(src, "rb") as a, open(back, "rb") as b:
                 same = a.read() == b.read()
+            ok &= same
             console.print(f"  m13 FITS → Zarr → FITS byte-identical: {same}")
         written.append(target)
-    return written
+    return written, ok
 
 
 def run_demo(directory: str | None, overwrite: bool, console: Console) -> str:

@@ -49,3 +49,26 @@ def convert(
     else:
         typer.echo("error: one side must be a FITS file (.fits, .fit, .fts, .fits.gz, .fz) and the other a Zarr archive", err=True)
         raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    directory: str = typer.Argument(None, help="Where to write (default: ./zarrkit-demo)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace archives from an earlier run."),
+) -> None:
+    """Convert astropy's sample FITS files, show and validate each archive, and check that
+    m13.fits comes back byte-identical; exit 1 if any check fails."""
+    import os
+
+    from rich.console import Console
+
+    from zarrkit.cli.demo import DEFAULT_DIR, write_image_samples
+
+    console = Console()
+    directory = os.path.abspath(directory or DEFAULT_DIR)
+    written, ok = write_image_samples(directory, overwrite=overwrite, console=console, show_info=True)
+    if not written:
+        raise typer.Exit(1)
+    console.print(f"{len(written)} archives under {os.path.join(directory, 'image')}: "
+                  + ("every check passed" if ok else "[red]a check failed[/red]"), soft_wrap=True)
+    raise typer.Exit(0 if ok else 1)

@@ -1,7 +1,8 @@
 """Entry point of the ``zarrkit`` command.
 
 Errors from zarrkit are printed as one line naming the store and the problem, with exit
-code 1; anything else is a bug and keeps its traceback.
+code 1 (``zarrkit --debug …`` adds the traceback); anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _Flags:
+    debug = False  # set by --debug; read by run() when an error reaches it
+
+
 @app.callback()
 def main(
     version: Optional[bool] = typer.Option(
         None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    debug: bool = typer.Option(False, "--debug", help="On an error, print the traceback too."),
 ) -> None:
     """zarrkit: convention-correct, cloud-native Zarr v3 for science."""
+    _Flags.debug = debug
 
 
 @app.command()
@@ -111,6 +118,8 @@ def run() -> None:
     try:
         app()
     except ZarrkitError as err:
+        if _Flags.debug:
+            err_console.print_exception()
         err_console.print(f"[red]error:[/red] {escape(type(err).__name__ + ': ' + str(err))}",
                           highlight=False, soft_wrap=True)
         sys.exit(1)
