@@ -248,3 +248,40 @@ def test_colour_and_cell_coadd_archives(tmp_path):
     assert back.kind == "cell_coadd" and back.cells == image.CellGrid((50, 50), (4, 3))
     assert np.array_equal(back.psf[...], psf) and back.image.chunks == (50, 50)
     assert back.psf.metadata.dimension_names == ("cell_y", "cell_x", "psf_y", "psf_x")
+
+
+def test_icechunk_archive_is_one_commit_and_a_failure_commits_nothing(tmp_path, monkeypatch):
+    pytest.importorskip("icechunk")
+    import importlib
+
+    from zarrkit.storage import open_store
+
+    write_module = importlib.import_module("zarrkit.image.write")
+
+    url = f"icechunk+file://{tmp_path / 'repo'}"
+    arch = _archive(n=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # closing with uncommitted changes would warn
+        assert image.write(arch, url) == url
+    back = image.read(url)
+    assert np.array_equal(back.image[...], arch.image) and back.mask.planes == arch.mask.planes
+    store = open_store(url, mode="r")
+    history = list(store.repo.ancestry(branch="main"))
+    assert [s.message for s in history[:1]] == ["zarrkit image archive 'image'"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = xr.open_zarr(store.zarr_store(), zarr_format=3)
+    assert np.array_equal(ds.image.values, arch.image)
+    with pytest.raises(ArchiveExistsError):
+        image.write(arch, url)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    url2 = f"icechunk+file://{tmp_path / 'repo2'}"
+    monkeypatch.setattr(write_module, "_ome_block", broken)  # fails after every array is written
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        image.write(arch, url2)
+    store2 = open_store(url2, mode="r")
+    assert list(store2.list_prefix("")) == []
+    assert len(list(store2.repo.ancestry(branch="main"))) == 1  # only the repository's initial snapshot

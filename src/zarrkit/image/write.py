@@ -155,6 +155,8 @@ def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: i
     try:
         _write_nodes(archive, store, chunks=chunks, shard_bytes=shard_bytes, pyramid=pyramid, profile=profile,
                      executor=tasks)
+        if store.kind == "icechunk":  # the whole archive is one snapshot: readers see all of it or none
+            store.commit(f"zarrkit image archive {archive.name!r}")
     except BaseException:
         _remove_written(store)
         raise
