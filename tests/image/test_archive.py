@@ -285,3 +285,16 @@ def test_icechunk_archive_is_one_commit_and_a_failure_commits_nothing(tmp_path, 
     store2 = open_store(url2, mode="r")
     assert list(store2.list_prefix("")) == []
     assert len(list(store2.repo.ancestry(branch="main"))) == 1  # only the repository's initial snapshot
+
+
+def test_open_groups_reads_every_level_while_open_datatree_refuses_a_pyramid(tmp_path):
+    url = image.write(_archive(n=600), str(tmp_path / "a.zarr"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        groups = xr.open_groups(url, engine="zarr", zarr_format=3)
+    assert groups["/"].image.shape == (600, 600)
+    assert groups["/pyramid/1"].image.shape == (300, 300) and groups["/pyramid/2"].image.shape == (150, 150)
+    with pytest.raises(ValueError, match="(?i)align"):  # the documented limit (README, image archives)
+        xr.open_datatree(url, engine="zarr", zarr_format=3)
+    flat = image.write(_archive(n=600), str(tmp_path / "flat.zarr"), pyramid=False)
+    assert xr.open_datatree(flat, engine="zarr", zarr_format=3)["/"].image.shape == (600, 600)
