@@ -94,3 +94,52 @@ def test_a_file_without_an_image_is_refused(tmp_path):
     fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([fits.Column("a", "J", array=[1, 2])])]).writeto(path)
     with pytest.raises(FitsLayoutError, match="no HDU with 2-D image data"):
         image.from_fits(path)
+
+
+def test_a_cutout_gets_true_checksums_and_stale_ones_are_caught(tmp_path):
+    import warnings
+
+    src = sample("m13")
+    url = image.write(image.from_fits(src), str(tmp_path / "m13.zarr"))
+    cut = image.read(url).cutout(slice(10, 110), slice(20, 90))
+    out = tmp_path / "cut.fits"
+    with pytest.warns(Warning, match="structural cards"):
+        image.to_fits(cut, out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # astropy warns on a checksum mismatch
+        with fits.open(out, checksum=True) as hdul:
+            assert np.array_equal(hdul[0].data, fits.getdata(src)[10:110, 20:90])
+            assert hdul[0].header["DATASUM"] != fits.getheader(src)["DATASUM"]
+            assert hdul[0].header["COMMENT"] == fits.getheader(src)["COMMENT"]  # the rest of the header stays
+    # the same file with the source's stale values put back is rejected: the check bites
+    raw = bytearray(out.read_bytes())
+    for key in ("CHECKSUM", "DATASUM"):
+        card = fits.Card(key, fits.getheader(src)[key], fits.getheader(src).comments[key]).image.encode()
+        pos = bytes(raw).index(key.encode().ljust(8) + b"=")
+        raw[pos:pos + 80] = card
+    stale = tmp_path / "stale.fits"
+    stale.write_bytes(bytes(raw))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with fits.open(stale, checksum=True) as hdul:
+            hdul[0].data
+    assert any("verification failed" in str(w.message) for w in caught)
+
+
+def test_a_placeholder_that_no_longer_is_constant_is_written_as_data(tmp_path):
+    import warnings
+
+    src = sample("stis")
+    arch = image.from_fits(src)
+    arch.mask.array[3, 4] |= 1  # DQ was a constant 0 placeholder
+    out = tmp_path / "s.fits"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image.to_fits(arch, out)
+    assert any("placeholder" in str(w.message) for w in caught)
+    with fits.open(out) as hdul:
+        assert hdul["DQ"].data is not None and hdul["DQ"].data[3, 4] == 1
+    untouched = tmp_path / "u.fits"
+    image.to_fits(image.from_fits(src), untouched)
+    with fits.open(untouched) as hdul:
+        assert hdul["DQ"].data is None  # still header-only

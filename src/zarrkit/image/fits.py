@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from zarrkit.errors import FitsLayoutError, ZarrkitWarning
+from zarrkit.image.fits_checksum import refresh
 from zarrkit.image.model import ImageArchive, Mask, MaskPlane
 
 __all__ = ["from_fits", "to_fits"]
@@ -205,7 +206,11 @@ def _header_for(raw: bytes | None, data: np.ndarray | None, *, primary: bool, na
 
 
 def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: str | None = None) -> None:
-    """Write an archive (or the archive at a URL) as FITS, headers verbatim."""
+    """Write an archive (or the archive at a URL) as FITS, headers verbatim.
+
+    Only cards the data contradicts change: structural cards (with a warning) and
+    ``DATASUM`` / ``CHECKSUM``, recomputed when the pixels under them changed (a cutout).
+    """
     from zarrkit.image.read import StoredArchive, read
 
     src = read(archive_or_url) if isinstance(archive_or_url, (str, os.PathLike)) else archive_or_url
@@ -225,26 +230,43 @@ def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: 
     placeholders = set(info.get("placeholders", []))
     if kind == "single" and not hdrs.get("image"):
         raw, header = _header_for(primary_raw, image, primary=True)
-        parts += [raw, _data_bytes(image, header)]
+        data = _data_bytes(image, header)
+        parts += [refresh(raw, data), data]
     else:
         raw, _ = _header_for(primary_raw, None, primary=True)
         parts.append(raw or _fits().PrimaryHDU().header.tostring().encode())
         names = {"single": [("image", "IMAGE")], "masked_image": [("image", "IMAGE"), ("mask", "MASK"), ("variance", "VARIANCE")],
                  "sci_err_dq": [("image", "SCI"), ("variance", "ERR"), ("mask", "DQ")]}[kind]
         for component, extname in names:
-            if component in placeholders and hdrs.get(component):
-                parts.append(bytes(hdrs[component]))  # a data-less constant placeholder: header only
-                continue
             data = _component(src, component, kind, info)
+            if component in placeholders and hdrs.get(component):
+                if _still_constant(hdrs[component], data):
+                    parts.append(bytes(hdrs[component]))  # a data-less constant placeholder: header only
+                    continue
+                warnings.warn(f"{extname} was a constant (NPIX/PIXVALUE) placeholder but its pixels now vary; "
+                              "writing them as data", ZarrkitWarning, stacklevel=2)
             if data is None:
                 continue
             raw, header = _header_for(hdrs.get(component), data, primary=False, name=extname)
-            parts += [raw, _data_bytes(data, header)]
+            body = _data_bytes(data, header)
+            parts += [refresh(raw, body), body]
     tmp = path + ".zarrkit-tmp"
     with open(tmp, "wb") as f:
         for p in parts:
             f.write(p)
     os.replace(tmp, path)
+
+
+def _still_constant(raw_header: bytes, data: np.ndarray | None) -> bool:
+    """Whether ``data`` is still exactly what the placeholder header describes."""
+    h = _fits().Header.fromstring(bytes(raw_header).decode("ascii"))
+    value = h.get("PIXVALUE")
+    if data is None:  # an all-zero DQ stores no mask at all
+        return value == 0
+    if data.shape != (h.get("NPIX2"), h.get("NPIX1")):
+        return False
+    # ERR comes back through sqrt(variance): allow float32 rounding, nothing more
+    return bool(np.all(data == value) if data.dtype.kind in "iu" else np.allclose(data, value, rtol=1e-6, atol=0))
 
 
 def _component(src: ImageArchive, component: str, kind: str, info: dict[str, Any]) -> np.ndarray | None:
