@@ -76,6 +76,8 @@ def main() -> None:
     t_zk_w = _time(write_zk, args.reps)
     rows.append(("write, no pyramid", "astropy writeto", t_zk_w, _time(write_fits, args.reps)))
     rows.append(("write, no pyramid", "xarray to_zarr", t_zk_w, _time(write_xr, args.reps)))
+    t_pyr = _time(lambda: image.write(arch, zk, overwrite=True), args.reps)
+    rows.append(("write with pyramid", "zarrkit, no pyramid", t_pyr, t_zk_w))  # spec: <= 1.35
 
     def read_zk():
         a = image.read(zk)
@@ -93,6 +95,9 @@ def main() -> None:
     z = zarr.open_array(zk, path="image", mode="r")
     t_cut = _time(lambda: warm.image[100:104, 200:204], args.reps * 50)
     rows.append(("4x4 cutout, open archive", "zarr-python same store", t_cut, _time(lambda: z[100:104, 200:204], args.reps * 50)))
+    t_cold = _time(lambda: image.read(zk).image[100:104, 200:204], args.reps * 20)
+    t_zcold = _time(lambda: zarr.open_array(zk, path="image", mode="r")[100:104, 200:204], args.reps * 20)
+    rows.append(("4x4 cutout, new open", "zarr-python open + read", t_cold, t_zcold))
 
     print(f"{n}x{n} float32 image + variance + 20-plane mask; medians of {args.reps} runs; ratio = zarrkit / other")
     print(f"{'operation':28} {'other':24} {'zarrkit':>10} {'other':>10} {'ratio':>7}")

@@ -31,6 +31,17 @@ METHOD = "zarrkit.pyramid.block_mean"
 def block_mean(data: np.ndarray) -> np.ndarray:
     """2x2 mean over the last two axes; output side ``ceil(side / 2)``."""
     data = np.asarray(data)
+    if data.dtype.kind in "iu" or not np.isnan(data).any():
+        mean = _finite_block_mean(data)
+    else:
+        mean = _nan_block_mean(data)
+    if data.dtype.kind in "iu":
+        info = np.iinfo(data.dtype)
+        return np.clip(np.rint(mean), info.min, info.max).astype(data.dtype)
+    return mean.astype(data.dtype)
+
+
+def _nan_block_mean(data: np.ndarray) -> np.ndarray:
     *lead, h, w = data.shape
     out_h, out_w = -(-h // 2), -(-w // 2)
     padded = np.full((*lead, out_h * 2, out_w * 2), np.nan, dtype=np.float64)
@@ -38,11 +49,30 @@ def block_mean(data: np.ndarray) -> np.ndarray:
     blocks = padded.reshape(*lead, out_h, 2, out_w, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks give NaN, as intended
-        mean = np.nanmean(blocks, axis=(-3, -1))
-    if data.dtype.kind in "iu":
-        info = np.iinfo(data.dtype)
-        return np.clip(np.rint(mean), info.min, info.max).astype(data.dtype)
-    return mean.astype(data.dtype)
+        return np.nanmean(blocks, axis=(-3, -1))
+
+
+def _finite_block_mean(data: np.ndarray) -> np.ndarray:
+    """The same means without NaN to skip: four strided sums, no padded float64 copy
+    (several times faster than nanmean on a 4096² image)."""
+    *lead, h, w = data.shape
+    he, we = h - h % 2, w - w % 2
+    out = np.empty((*lead, -(-h // 2), -(-w // 2)), dtype=np.float64)
+    a = data[..., :he, :we]
+    inner = a[..., 0::2, 0::2].astype(np.float64)
+    inner += a[..., 0::2, 1::2]
+    inner += a[..., 1::2, 0::2]
+    inner += a[..., 1::2, 1::2]
+    out[..., :he // 2, :we // 2] = inner * 0.25
+    if w % 2:  # the last column: pairs of rows
+        col = data[..., :he, w - 1].astype(np.float64)
+        out[..., :he // 2, -1] = (col[..., 0::2] + col[..., 1::2]) * 0.5
+    if h % 2:  # the last row: pairs of columns
+        row = data[..., h - 1, :we].astype(np.float64)
+        out[..., -1, :we // 2] = (row[..., 0::2] + row[..., 1::2]) * 0.5
+    if h % 2 and w % 2:
+        out[..., -1, -1] = data[..., h - 1, w - 1]
+    return out
 
 
 def half_level(data: np.ndarray, *, band_rows: int = 512) -> np.ndarray:
