@@ -78,6 +78,7 @@ def main() -> None:
     rows.append(("write, no pyramid", "xarray to_zarr", t_zk_w, _time(write_xr, args.reps)))
     t_pyr = _time(lambda: image.write(arch, zk, overwrite=True), args.reps)
     rows.append(("write with pyramid", "zarrkit, no pyramid", t_pyr, t_zk_w))  # spec: <= 1.35
+    write_zk()  # reads and stored bytes below compare like with like: no pyramid
 
     def read_zk():
         a = image.read(zk)
