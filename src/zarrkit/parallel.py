@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 from zarrkit.core.pool import usable_cores
 from zarrkit.errors import ZarrkitError
 
-__all__ = ["EXECUTORS", "ExecutorError", "TaskExecutor", "get_executor", "run_tasks"]
+__all__ = ["EXECUTORS", "ExecutorError", "TaskExecutor", "check_executor", "get_executor", "run_tasks"]
 
 EXECUTORS = ("serial", "threads", "processes", "dask")
 
@@ -111,6 +111,24 @@ class _DaskExecutor(TaskExecutor):
             self._cluster.close()
 
 
+def check_executor(spec: Any) -> None:
+    """Raise :class:`ExecutorError` for a ``spec`` :func:`get_executor` cannot use, without
+    starting anything (callers check before they touch a store).
+
+    Example:
+        >>> check_executor("threads"); check_executor("gpu")
+        Traceback (most recent call last):
+        ...
+        zarrkit.parallel.ExecutorError: executor: expected one of ('serial', 'threads', 'processes', 'dask'), a concurrent.futures.Executor or a distributed.Client, got 'gpu'
+    """
+    if spec is None or isinstance(spec, (TaskExecutor, FuturesExecutor)) or spec in EXECUTORS:
+        return
+    if type(spec).__name__ == "Client" and hasattr(spec, "submit") and hasattr(spec, "scheduler_info"):
+        return
+    raise ExecutorError(f"executor: expected one of {EXECUTORS}, a concurrent.futures.Executor or a "
+                        f"distributed.Client, got {spec!r}")
+
+
 def get_executor(spec: Any = None, *, workers: int | None = None) -> TaskExecutor:
     """An executor for ``spec``: a name from :data:`EXECUTORS`, ``None`` (threads), a
     ``concurrent.futures.Executor`` or a ``distributed.Client``.  Pools it creates are
@@ -120,6 +138,7 @@ def get_executor(spec: Any = None, *, workers: int | None = None) -> TaskExecuto
         >>> get_executor("serial").name
         'serial'
     """
+    check_executor(spec)
     if isinstance(spec, TaskExecutor):
         return spec
     n = workers or usable_cores()
@@ -145,10 +164,7 @@ def get_executor(spec: Any = None, *, workers: int | None = None) -> TaskExecuto
         return _FuturesExecutor(spec, "threads", spec._max_workers, shares_memory=True, owned=False)
     if isinstance(spec, FuturesExecutor):
         return _FuturesExecutor(spec, "processes", getattr(spec, "_max_workers", n), shares_memory=False, owned=False)
-    if type(spec).__name__ == "Client" and hasattr(spec, "submit") and hasattr(spec, "scheduler_info"):
-        return _DaskExecutor(spec)
-    raise ExecutorError(f"executor: expected one of {EXECUTORS}, a concurrent.futures.Executor or a "
-                        f"distributed.Client, got {spec!r}")
+    return _DaskExecutor(spec)  # check_executor let only a distributed.Client through to here
 
 
 def run_tasks(fn: Callable[[Any], Any], tasks: Iterable[Any], *, executor: Any = None,

@@ -34,7 +34,7 @@ from zarrkit.errors import (
 )
 from zarrkit.image import layout
 from zarrkit.image.model import ImageArchive
-from zarrkit.parallel import TaskExecutor, get_executor
+from zarrkit.parallel import TaskExecutor, check_executor, get_executor
 from zarrkit.pyramid import METHOD, half_level
 from zarrkit.storage import open_store
 from zarrkit.storage.consolidated import with_consolidated
@@ -147,6 +147,7 @@ def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: i
         raise ArchiveError(f"profile: must be 'default' or 'compat', got {profile!r}")
     if ome != "0.5":
         raise ArchiveError(f"ome: only '0.5' is written by this release, got {ome!r}")
+    check_executor(executor)  # before the store is opened (and perhaps created)
     try:
         store = open_store(url, mode="w", overwrite=overwrite, options=storage_options)
     except ContainsDataError as err:
