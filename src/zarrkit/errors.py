@@ -52,6 +52,8 @@ __all__ = [
     "MaskPlaneError",
     "NotAnArchiveError",
     "FormatVersionError",
+    "MarkerError",
+    "UnknownFormatError",
     "FitsLayoutError",
     "ZarrkitWarning",
     "UncommittedChangesWarning",
@@ -279,6 +281,14 @@ class NotAnArchiveError(ArchiveError):
 
 class FormatVersionError(ArchiveError):
     """The archive's format version is newer than this zarrkit reads."""
+
+
+class MarkerError(ArchiveError):
+    """A ``zarrkit`` root marker that is malformed (not an object, no format or version)."""
+
+
+class UnknownFormatError(ArchiveError, LookupError):
+    """A format name that no registered format plug-in answers to."""
 
 
 class FitsLayoutError(ArchiveError):

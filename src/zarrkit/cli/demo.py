@@ -1,6 +1,7 @@
 """``zarrkit demo``: build the sample stores into one folder and show them.
 
-Each domain adds its part here.  The core part is a small v3 group with two arrays on the
+The core sample is written here; every registered format then writes its own demo into
+``<DIR>/<format>/`` through its plug-in's ``demo`` hook.  The core part is a small v3 group with two arrays on the
 same (y, x) grid, so xarray opens it as one Dataset: a chunked float field and a sharded
 label image, written through :mod:`zarrkit.core` (zarr-python and xarray read it back in
 the tests).
@@ -53,59 +54,11 @@ def write_core_sample(url: str, *, overwrite: bool = False) -> str:
         return store.url
 
 
-IMAGE_SAMPLES = {
-    "m13": ("data/m13.fits", "astropy.io.fits.hdu.compressed.tests"),
-    "sip-wcs": ("data/sip-wcs.fits", "astropy.nddata.tests"),
-    "1904-66_AZP": ("data/1904-66_AZP.fits", "astropy.modeling.tests"),
-    "o4sp040b0_raw": ("data/o4sp040b0_raw.fits", "astropy.io.fits.tests"),
-}
+def run_demo(directory: str | None, overwrite: bool, console: Console) -> bool:
+    """Build the core sample and every registered format's demo under ``directory``; returns
+    whether every check of every demo passed."""
+    from zarrkit.formats import registry
 
-
-def write_image_samples(directory: str, *, overwrite: bool, console: Console, show_info: bool = False) -> tuple[list[str], bool]:
-    """Convert astropy's sample FITS files (found through astropy, never by path) to archives.
-
-    Returns the archives written and whether every check passed (each archive valid, the
-    m13 round trip byte-identical).  ``show_info`` prints ``zarrkit info`` for each.
-    """
-    try:
-        from astropy.utils.data import get_pkg_data_filename
-
-        from zarrkit import image
-        from zarrkit.validate import validate
-    except ImportError as err:
-        console.print(f"image samples skipped: {escape(str(err))} (pip install 'zarrkit[image]')")
-        return [], False
-    written, ok = [], True
-    for name, (path, package) in IMAGE_SAMPLES.items():
-        try:
-            src = get_pkg_data_filename(path, package=package)
-        except Exception:
-            console.print(f"image sample {path} is not in this astropy install; skipped")
-            continue
-        target = os.path.join(directory, "image", f"{name}.zarr")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        image.write(image.from_fits(src), target, overwrite=overwrite)
-        report = validate(target)
-        ok &= report.passed
-        status = "valid" if report.passed else "INVALID (see zarrkit validate)"
-        console.print(f"  {escape(name)}: {escape(target)} — {status}", soft_wrap=True)
-        if show_info:
-            from zarrkit.cli.info import run_info
-
-            run_info(target, False, console)
-        if name == "m13":
-            back = os.path.join(directory, "image", "m13-roundtrip.fits")
-            image.to_fits(target, back, overwrite=True)
-            with open(src, "rb") as a, open(back, "rb") as b:
-                same = a.read() == b.read()
-            ok &= same
-            console.print(f"  m13 FITS → Zarr → FITS byte-identical: {same}")
-        written.append(target)
-    return written, ok
-
-
-def run_demo(directory: str | None, overwrite: bool, console: Console) -> str:
-    """Build every sample under ``directory`` and print what was written."""
     directory = os.path.abspath(directory or DEFAULT_DIR)
     os.makedirs(directory, exist_ok=True)
     target = os.path.join(directory, "core.zarr")
@@ -116,7 +69,15 @@ def run_demo(directory: str | None, overwrite: bool, console: Console) -> str:
     with open_store(target) as store:
         console.print(render_tree(describe_tree(store)))
     console.print(f"\nWrote the core sample to [bold]{escape(url)}[/bold]", soft_wrap=True)
-    console.print("Image archives from astropy's sample FITS files:")
-    write_image_samples(directory, overwrite=overwrite, console=console)
-    console.print(f"Look again with: zarrkit info {escape(target)}", soft_wrap=True)
-    return directory
+    ok = True
+    for fmt in registry.formats():
+        console.print(f"\n[bold]{escape(fmt.name)}[/bold]: {escape(fmt.description)}", soft_wrap=True)
+        result = fmt.demo(os.path.join(directory, fmt.name), overwrite=overwrite, console=console)
+        if result is None:
+            continue
+        if result.skipped:
+            console.print(f"  skipped: {escape(result.skipped)}", soft_wrap=True)
+            continue
+        ok &= result.ok
+    console.print(f"\nLook again with: zarrkit info {escape(target)}", soft_wrap=True)
+    return ok

@@ -50,42 +50,35 @@ def render_tree(node: NodeInfo, tree: Tree | None = None) -> Tree:
     return branch
 
 
-def archive_summary(store) -> dict | None:
-    """Kind, version, unit, mask planes, WCS and pyramid levels of an image archive, else ``None``."""
-    raw = store.get("zarr.json")
-    info = json.loads(raw).get("attributes", {}).get("zarrkit") if raw else None
-    if not isinstance(info, dict) or info.get("format") != "image":
-        return None
-    from zarrkit.image.read import StoredArchive
+def format_summaries(store) -> dict[str, dict]:
+    """The summary of every registered format that claims the store's root, by format name."""
+    from zarrkit.formats import registry
+    from zarrkit.formats.documents import load_root
 
-    arch = StoredArchive(store)
-    out = {"kind": info.get("kind"), "version": info.get("version"), "writer": info.get("writer"),
-           "unit": arch.image.metadata.attributes.get("units"),
-           "levels": [tuple(arch.level(n).image.shape) for n in range(1 + len(arch.contents.get("pyramid", [])))]}
-    if arch.mask is not None:
-        out["mask_planes"] = [{"bit": p.bit, "name": p.name, "description": p.description} for p in arch.mask.planes]
-    if arch.wcs is not None:
-        w = arch.wcs.wcs
-        out["wcs"] = {"ctype": list(w.ctype), "crval": [float(v) for v in w.crval],
-                      "scale_deg": [abs(float(getattr(v, "value", v))) for v in arch.wcs.proj_plane_pixel_scales()]}
+    root = load_root(store)
+    attrs = root.get("attributes") if isinstance(root, dict) else None
+    if not isinstance(attrs, dict):
+        return {}
+    out = {}
+    for fmt in registry.claiming(attrs):
+        summary = fmt.summary(store, attrs)
+        if summary is not None:
+            out[fmt.name] = summary
     return out
 
 
 def run_info(url: str, as_json: bool, console: Console) -> None:
-    """Open ``url`` read-only and print its tree (and an image archive's summary)."""
+    """Open ``url`` read-only and print its tree, then each claiming format's summary."""
+    from zarrkit.formats import registry
+
     with open_store(url, mode="r") as store:
         root = describe_tree(store)
-        summary = archive_summary(store)
+        summaries = format_summaries(store)
     if as_json:
-        console.print_json(json.dumps({"url": store.url, "root": root.to_dict(), "archive": summary}))
-    else:
-        console.print(escape(f"{store.url} ({store.kind})"), soft_wrap=True)
-        console.print(render_tree(root))
-        if summary:
-            console.print(escape(f"image archive {summary['version']} ({summary['kind']}), written by {summary['writer']}"))
-            console.print(escape(f"  unit: {summary['unit'] or '-'}; levels: {summary['levels']}"))
-            for p in summary.get("mask_planes", []):
-                console.print(escape(f"  mask bit {p['bit']:2}: {p['name']} {p['description']}"))
-            if "wcs" in summary:
-                w = summary["wcs"]
-                console.print(escape(f"  WCS {w['ctype']} at {w['crval']}, {w['scale_deg']} deg/pixel"))
+        console.print_json(json.dumps({"url": store.url, "root": root.to_dict(), "formats": summaries}))
+        return
+    console.print(escape(f"{store.url} ({store.kind})"), soft_wrap=True)
+    console.print(render_tree(root))
+    for name, summary in summaries.items():
+        for line in registry.get(name).summary_lines(summary):
+            console.print(escape(line), soft_wrap=True)

@@ -68,7 +68,8 @@ def demo(
     """Write the sample stores (embedded sample data, no download) and show them."""
     from zarrkit.cli.demo import run_demo
 
-    run_demo(directory, overwrite, console)
+    if not run_demo(directory, overwrite, console):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -94,9 +95,17 @@ def validate(
     raise typer.Exit(0 if ok else 1)
 
 
-from zarrkit.cli.image_cmd import app as image_app  # noqa: E402 - a sub-command group
+def _add_format_commands() -> None:
+    """Each registered format's sub-app as ``zarrkit <format> …``."""
+    from zarrkit.formats import registry
 
-app.add_typer(image_app, name="image")
+    for fmt in registry.formats():
+        sub = fmt.cli()
+        if sub is not None:
+            app.add_typer(sub, name=fmt.name, help=fmt.description)
+
+
+_add_format_commands()
 
 bench_app = typer.Typer(help="Benchmarks against zarr-python, tensorstore and the domain anchors.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")

@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "READS_MAJOR",
     "shard_shape",
     "spatial_chunks",
     "codecs_for",
@@ -34,6 +35,7 @@ __all__ = [
 
 FORMAT = "image"
 FORMAT_VERSION = "1.0"
+READS_MAJOR = 1  # archives of any 1.x version read; 2.0 and later are refused
 
 
 def shard_shape(shape, chunks, itemsize: int, budget: int) -> tuple[int, ...] | None:

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from zarrkit import core
-from zarrkit.core.metadata import parse_documents
-from zarrkit.errors import FormatVersionError, NodeNotFoundError, NotAnArchiveError
+from zarrkit.errors import NodeNotFoundError
+from zarrkit.formats.archive import OpenedArchive, open_archive
 from zarrkit.image import layout
 from zarrkit.image.model import (
     CellGrid,
@@ -44,40 +44,24 @@ def read(url: Any, *, storage_options: dict[str, Any] | None = None) -> "StoredA
 class StoredArchive:
     """An image archive in a store: the fields of :class:`ImageArchive`, loaded on access."""
 
-    def __init__(self, store, level: int = 0) -> None:
-        self.store = store
-        raw = store.get("zarr.json")
-        if raw is None:
-            raise NotAnArchiveError(f"{store.url}: no root zarr.json (not a Zarr group, or an incomplete archive)")
-        root = json.loads(raw)
-        attrs = root.get("attributes", {})
-        info = attrs.get("zarrkit")
-        if not isinstance(info, dict) or info.get("format") != layout.FORMAT:
-            raise NotAnArchiveError(f"{store.url}: not a zarrkit image archive (no zarrkit.format == 'image')")
-        version = str(info.get("version", "0.0"))
-        major = int(version.split(".")[0])
-        if major > int(layout.FORMAT_VERSION.split(".")[0]):
-            raise FormatVersionError(
-                f"{store.url}: image archive format {version} is newer than this zarrkit reads "
-                f"({layout.FORMAT_VERSION.split('.')[0]}.x); upgrade zarrkit"
-            )
-        self.info = info
+    def __init__(self, store, level: int = 0, *, opened: OpenedArchive | None = None) -> None:
+        opened = opened or open_archive(store, format=layout.FORMAT, reads_major=layout.READS_MAJOR)
+        self._opened = opened
+        self.store = opened.store
+        attrs = opened.attributes
+        self.info = opened.marker.to_dict()
         self.attributes = attrs
-        members = (root.get("consolidated_metadata") or {}).get("metadata") or {}
-        self._members = members
-        self.contents = info.get("contents", {})
+        self._members = opened.members
+        self.contents = self.info.get("contents", {})
         self.level_index = level
         self.name = attrs.get("ome", {}).get("multiscales", [{}])[0].get("name", "image")
-        self.origin = tuple(info.get("origin", (0, 0)))
+        self.origin = tuple(self.info.get("origin", (0, 0)))
         if level:
             self.origin = tuple(o + (2**level - 1) / 2 for o in self.origin)
 
     # ------------------------------------------------------------------ nodes
     def _array(self, path: str) -> core.Array:
-        doc = self._members.get(path)
-        if doc is None:  # not consolidated: read the node's own document
-            return core.Array(self.store, path)
-        return core.Array.from_metadata(self.store, path, parse_documents({"zarr.json": doc}))
+        return self._opened.array(path)
 
     @cached_property
     def image(self) -> core.Array:
@@ -203,7 +187,7 @@ class StoredArchive:
         levels = ["image", *self.contents.get("pyramid", [])]
         if not 0 <= n < len(levels):
             raise NodeNotFoundError(f"no pyramid level {n} (levels 0..{len(levels) - 1})", url=self.store.url, path="")
-        return StoredArchive(self.store, level=n)
+        return StoredArchive(self.store, level=n, opened=self._opened)
 
     def cutout(self, ys: slice, xs: slice, frame: str = "local") -> ImageArchive:
         """A materialised archive of rows ``ys`` and columns ``xs``; ``frame="parent"`` offsets by origin."""

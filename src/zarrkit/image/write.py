@@ -1,8 +1,8 @@
 """Writing an :class:`ImageArchive` as one Zarr v3 group (image format 1.0).
 
-Every array and sub-group is written first; the root ``zarr.json``, carrying the OME and
-``zarrkit`` attributes and the consolidated metadata of every node, is written once, last:
-a store without it is an incomplete archive.  A failed write removes what it wrote.
+Written through the archive engine (:mod:`zarrkit.formats.archive`): every array and
+sub-group first; the root ``zarr.json``, carrying the OME block, the ``zarrkit`` marker and
+the consolidated metadata of every node, once, last.  A failed write removes what it wrote.
 
 Example:
     >>> import numpy as np
@@ -14,9 +14,7 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 from typing import Any
 
 import numpy as np
@@ -24,26 +22,15 @@ import numpy as np
 import zarrkit
 from zarrkit import core
 from zarrkit.conventions import cf
+from zarrkit.conventions.marker import RootMarker
 from zarrkit.conventions.ome import Axis, Multiscale, OmeImage, OmeroChannel
-from zarrkit.core.metadata import GroupMetadata, dumps, parse_documents
-from zarrkit.errors import (
-    ArchiveError,
-    ArchiveExistsError,
-    ContainsDataError,
-    ZarrkitError,
-)
+from zarrkit.errors import ArchiveError
+from zarrkit.formats.archive import ArchiveWriter
 from zarrkit.image import layout
 from zarrkit.image.model import ImageArchive
-from zarrkit.parallel import TaskExecutor, check_executor, get_executor
 from zarrkit.pyramid import METHOD, half_level
-from zarrkit.storage import open_store
-from zarrkit.storage.consolidated import with_consolidated
 
 __all__ = ["write", "header_bytes"]
-
-# One encoder for every store and executor, so an archive's bytes depend only on its data:
-# zarrs' blosc differs from numcodecs' in its output, and zarrs only serves local stores.
-ENCODER = "python"
 
 
 def header_bytes(header: Any) -> bytes:
@@ -58,38 +45,15 @@ def header_bytes(header: Any) -> bytes:
 
 
 class _Builder:
-    """Creates nodes with ``parents=False`` and remembers every document for the root."""
+    """Builds each array's metadata from the codec profile and writes it through the engine."""
 
-    def __init__(self, store, profile: str, shard_bytes: int, executor: TaskExecutor | None = None) -> None:
-        self.store = store
+    def __init__(self, writer: ArchiveWriter, profile: str) -> None:
+        self.writer = writer
+        self.store = writer.store
         self.profile = profile
-        self.shard_bytes = shard_bytes
-        self.executor = executor
-        self.docs: dict[str, dict[str, Any]] = {}
-
-    def write_data(self, path: str, meta: core.ArrayMetadata, data: np.ndarray) -> None:
-        """Write a whole array: on the core's own pool, or as one task per block on the executor.
-
-        Tasks in another process get the block and encode it into a scratch memory store; the
-        stored objects come back as bytes and are written here, so every kind of store (zip,
-        memory, icechunk) works and the bytes do not depend on the executor.
-        """
-        if self.executor is None or data.size == 0:
-            core.write_region(self.store, path, ..., data, metadata=meta, backend=ENCODER)
-            return
-        boxes = _blocks(meta, self.shard_bytes)
-        if self.executor.shares_memory:
-            store = self.store
-            list(self.executor.map(lambda box: core.write_region(store, path, box, data[box], metadata=meta, backend=ENCODER), boxes))
-            return
-        doc = meta.to_dict()
-        tasks = ((path, doc, box, np.ascontiguousarray(data[box])) for box in boxes)
-        for objects in self.executor.map(_encode_block, tasks):
-            self.store.set_many(objects)
 
     def group(self, path: str) -> None:
-        meta = core.create_group(self.store, path, parents=False)
-        self.docs[path] = meta.to_dict()
+        self.writer.group(path)
 
     def array(self, path: str, data: np.ndarray, dims: tuple[str, ...], chunks: tuple[int, ...],
               shards: tuple[int, ...] | None, attributes: dict[str, Any], *, text: bool = False,
@@ -102,40 +66,14 @@ class _Builder:
             data.shape, data.dtype, chunks, shards=shards, fill_value=0, dimension_names=list(dims),
             attributes=attributes, **kwargs,
         )
-        core.create_array(self.store, path, meta, parents=False)
-        self.write_data(path, meta, data)
-        self.docs[path] = meta.to_dict()
-        return meta
-
-
-
-def _blocks(meta: core.ArrayMetadata, budget: int) -> list[tuple[slice, ...]]:
-    """Boxes covering the array, each whole stored objects: one shard, or as many whole
-    chunks as fit ``budget`` bytes (growing the last axes first)."""
-    step = list(meta.chunk_shape)
-    if meta.sharding is None:
-        itemsize = np.dtype(meta.dtype).itemsize
-        for axis in reversed(range(meta.ndim)):
-            while step[axis] < meta.shape[axis] and itemsize * math.prod(step) * 2 <= budget:
-                step[axis] = min(step[axis] * 2, -(-meta.shape[axis] // meta.chunk_shape[axis]) * meta.chunk_shape[axis])
-    ranges = [range(0, n, s) for n, s in zip(meta.shape, step)]
-    return [tuple(slice(o, min(o + s, n)) for o, s, n in zip(origin, step, meta.shape))
-            for origin in itertools.product(*ranges)]
-
-
-def _encode_block(task: tuple[str, dict[str, Any], tuple[slice, ...], np.ndarray]) -> dict[str, bytes]:
-    """Encode one block of an array into a scratch store; return the objects it produced."""
-    path, doc, box, block = task
-    meta = parse_documents({"zarr.json": doc})
-    scratch = open_store("memory://", mode="w")
-    core.write_region(scratch, path, box, block, metadata=meta, backend=ENCODER)
-    return {key: scratch.get(key) for key in scratch.list_prefix("")}
+        return self.writer.array(path, meta, data)
 
 
 def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: int | tuple[int, int] | None = None,
           shard_bytes: int = 16 * 2**20, pyramid: bool | int = True, profile: str = "default", ome: str = "0.5",
           storage_options: dict[str, Any] | None = None, executor: Any = None) -> str:
-    """Write ``archive`` to ``url`` (path, ``file://``, ``memory://``, ``s3://``, ``.zarr.zip``/``.ozx``).
+    """Write ``archive`` to ``url`` (path, ``file://``, ``memory://``, ``s3://``, ``.zarr.zip``/``.ozx``,
+    ``icechunk+…``) through the archive engine, on ``executor`` when given.
 
     Refuses an existing target (:class:`ArchiveExistsError`) unless ``overwrite=True``.
     Returns the store's URL.
@@ -147,46 +85,19 @@ def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: i
         raise ArchiveError(f"profile: must be 'default' or 'compat', got {profile!r}")
     if ome != "0.5":
         raise ArchiveError(f"ome: only '0.5' is written by this release, got {ome!r}")
-    check_executor(executor)  # before the store is opened (and perhaps created)
-    try:
-        store = open_store(url, mode="w", overwrite=overwrite, options=storage_options)
-    except ContainsDataError as err:
-        raise ArchiveExistsError(f"{err.url} already holds data; pass overwrite=True to replace it") from None
-    tasks = None if executor is None else get_executor(executor)
-    try:
-        _write_nodes(archive, store, chunks=chunks, shard_bytes=shard_bytes, pyramid=pyramid, profile=profile,
-                     executor=tasks)
-        if store.kind == "icechunk":  # the whole archive is one snapshot: readers see all of it or none
-            store.commit(f"zarrkit image archive {archive.name!r}")
-    except BaseException:
-        _remove_written(store)
-        raise
-    finally:
-        if tasks is not None and tasks is not executor:
-            tasks.close()
-    written = store.url
-    store.close()
-    return written
+    marker = RootMarker(layout.FORMAT, layout.FORMAT_VERSION)
+    with ArchiveWriter(url, marker, overwrite=overwrite, storage_options=storage_options, executor=executor,
+                       block_bytes=shard_bytes, commit_message=f"zarrkit image archive {archive.name!r}") as writer:
+        attributes, extra = _write_nodes(archive, writer, chunks=chunks, shard_bytes=shard_bytes, pyramid=pyramid,
+                                         profile=profile)
+        return writer.finish(attributes, marker_extra=extra)
 
 
-def _remove_written(store) -> None:
-    try:
-        if store.kind in ("zip", "icechunk"):
-            store.discard()
-        else:
-            store.delete_prefix("")
-    except ZarrkitError:
-        pass
-    finally:
-        try:
-            store.close()
-        except Exception:
-            pass
-
-
-def _write_nodes(archive: ImageArchive, store, *, chunks, shard_bytes: int, pyramid, profile: str,
-                 executor: TaskExecutor | None) -> None:
-    b = _Builder(store, profile, shard_bytes, executor)
+def _write_nodes(archive: ImageArchive, writer: ArchiveWriter, *, chunks, shard_bytes: int, pyramid,
+                 profile: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every node of the archive; returns the root's attributes and the marker's domain keys."""
+    b = _Builder(writer, profile)
+    store = writer.store
     image = np.asarray(archive.image)
     shape = image.shape
     spatial_dims = ("y", "x")
@@ -290,12 +201,7 @@ def _write_nodes(archive: ImageArchive, store, *, chunks, shard_bytes: int, pyra
             arr = np.frombuffer(tree, dtype=np.uint8)
             b.array("meta/tree", arr, ("tree_byte",), (max(1, arr.size),), None, {}, text=True)
 
-    root_attrs = {
-        "ome": _ome_block(archive, store, dims, level_paths, image_meta),
-        "zarrkit": _zarrkit_block(archive, contents, profile),
-    }
-    root = GroupMetadata(root_attrs).to_dict()
-    store.set("zarr.json", dumps(with_consolidated(root, b.docs)))
+    return {"ome": _ome_block(archive, store, dims, level_paths, image_meta)}, _marker_extra(archive, contents, profile)
 
 
 def _squared(unit: Any) -> str | None:
@@ -332,11 +238,9 @@ def _ome_block(archive: ImageArchive, store, dims, level_paths, image_meta) -> d
     return OmeImage([ms], tuple(channels) if channels else None).to_dict()
 
 
-def _zarrkit_block(archive: ImageArchive, contents: dict[str, Any], profile: str) -> dict[str, Any]:
+def _marker_extra(archive: ImageArchive, contents: dict[str, Any], profile: str) -> dict[str, Any]:
+    """The image format's keys in the root marker, after format, version and writer."""
     out: dict[str, Any] = {
-        "format": layout.FORMAT,
-        "version": layout.FORMAT_VERSION,
-        "writer": f"zarrkit {zarrkit.__version__}",
         "kind": archive.kind,
         "origin": [int(v) for v in archive.origin],
         "profile": profile,

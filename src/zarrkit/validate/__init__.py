@@ -16,43 +16,15 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from zarrkit.errors import ZarrkitError
 from zarrkit.storage import open_store
+from zarrkit.validate.report import Check, CheckContext, Report
 
-__all__ = ["Check", "Report", "validate"]
-
-
-@dataclass
-class Check:
-    name: str
-    status: str  # ok, warn, fail
-    detail: str = ""
-
-
-@dataclass
-class Report:
-    url: str
-    conventions: list[str] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-
-    def add(self, name: str, status: str, detail: str = "") -> None:
-        self.checks.append(Check(name, status, detail))
-
-    @property
-    def passed(self) -> bool:
-        return all(c.status != "fail" for c in self.checks)
-
-    def strict_passed(self) -> bool:
-        return all(c.status == "ok" for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "conventions": self.conventions, "passed": self.passed,
-                "checks": [asdict(c) for c in self.checks]}
+__all__ = ["Check", "CheckContext", "Report", "validate"]
 
 
 def validate(target: Any, *, storage_options: dict[str, Any] | None = None) -> Report:
@@ -63,7 +35,11 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None) -> R
     if raw is None:
         report.add("root zarr.json", "fail", "no root zarr.json: not a Zarr v3 group, or an incomplete archive")
         return report
-    root = json.loads(raw)
+    try:
+        root = json.loads(raw)
+    except ValueError as err:
+        report.add("root zarr.json", "fail", f"malformed JSON: {err}", node="", key="zarr.json")
+        return report
     attrs = root.get("attributes", {})
     members = (root.get("consolidated_metadata") or {}).get("metadata")
     if "ome" in attrs:
@@ -77,8 +53,11 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None) -> R
         ("dimension names", lambda: _check_dimension_names(docs, report)),
         ("CF flags", lambda: _check_cf_flags(docs, report)),
     ]
-    if isinstance(info, dict) and info.get("format") == "image":
-        checks.append(("image archive", lambda: _check_image(store, root, info, report)))
+    from zarrkit.formats import registry
+
+    context = CheckContext(store, root, docs, consolidated=members is not None)
+    for fmt in registry.claiming(attrs):
+        checks.append((f"{fmt.name} format", lambda fmt=fmt: report.extend(fmt.checks(context))))
     if "ome" in attrs:
         checks.append(("ome-zarr-models", lambda: _check_ome(store, report)))
         checks.append(("OME 0.5 schema", lambda: _check_ome_schema(attrs, report)))
@@ -149,42 +128,6 @@ def _check_cf_flags(docs: dict[str, Any], report: Report) -> None:
             problems.append(f"{path}: zarrkit.planes disagrees with flag_masks")
     if seen:
         report.add("CF flags", "fail" if problems else "ok", "; ".join(problems[:5]))
-
-
-def _check_image(store, root, info: dict[str, Any], report: Report) -> None:
-    from zarrkit.image.layout import FORMAT_VERSION
-
-    major = str(info.get("version", "0")).split(".")[0]
-    report.add("zarrkit attributes", "ok" if major == FORMAT_VERSION.split(".")[0] else "fail",
-               f"image format {info.get('version')}")
-    contents = info.get("contents", {})
-    bad = []
-    for component in ("header", "wcs"):
-        path = contents.get(component)
-        if path:
-            from zarrkit import core
-
-            raw = core.read_region(store, path, ...).tobytes()
-            if component == "header" and (len(raw) % 2880 or b"END" + b" " * 77 not in raw):
-                bad.append(f"{path}: not whole 2880-byte blocks ending in END")
-    report.add("header arrays", "fail" if bad else "ok", "; ".join(bad))
-    ms = root["attributes"].get("ome", {}).get("multiscales", [{}])[0]
-    problems = []
-    prev = None
-    members = (root.get("consolidated_metadata") or {}).get("metadata") or {}
-    for n, d in enumerate(ms.get("datasets", [])):
-        doc = members.get(d["path"])
-        if doc is None:
-            problems.append(f"{d['path']}: not in consolidated metadata")
-            continue
-        shape = doc["shape"][-2:]
-        if prev is not None and shape != [-(-s // 2) for s in prev]:
-            problems.append(f"{d['path']}: shape {shape} is not half of {prev}")
-        prev = shape
-        scale = d["coordinateTransformations"][0]["scale"][-1]
-        if scale != 2.0**n:
-            problems.append(f"{d['path']}: scale {scale}, expected {2.0 ** n}")
-    report.add("pyramid", "fail" if problems else "ok", "; ".join(problems))
 
 
 def _check_ome(store, report: Report) -> None:
