@@ -98,7 +98,8 @@ def test_image_convert_both_ways_validate_and_info(tmp_path):
     src = get_pkg_data_filename("data/m13.fits", package="astropy.io.fits.hdu.compressed.tests")
     out = run_cli("image", "convert", src, str(tmp_path / "m13.zarr"))
     assert out.returncode == 0, out.stderr
-    assert run_cli("image", "convert", src, str(tmp_path / "m13.zarr")).returncode == 1  # exists
+    exists = run_cli("image", "convert", src, str(tmp_path / "m13.zarr"))
+    assert exists.returncode == 1 and "add --overwrite" in exists.stderr and "overwrite=True" not in exists.stderr
     back = run_cli("image", "convert", str(tmp_path / "m13.zarr"), str(tmp_path / "m13.fits"))
     assert back.returncode == 0 and (tmp_path / "m13.fits").read_bytes() == open(src, "rb").read()
     assert run_cli("image", "convert", "a.zarr", "b.zarr").returncode == 2
@@ -129,3 +130,45 @@ def test_debug_adds_the_traceback(tmp_path):
     assert plain.returncode == debug.returncode == 1
     assert "Traceback" not in plain.stderr and len(plain.stderr.strip().splitlines()) == 1
     assert "Traceback" in debug.stderr and plain.stderr.strip().splitlines()[-1] in debug.stderr
+
+
+def _bad_fits_inputs(tmp_path):
+    from astropy.utils.data import get_pkg_data_filename
+
+    m13 = get_pkg_data_filename("data/m13.fits", package="astropy.io.fits.hdu.compressed.tests")
+    (tmp_path / "folder.fits").mkdir()
+    (tmp_path / "text.fits").write_bytes(b"this is not FITS\n" * 200)
+    (tmp_path / "short.fits").write_bytes(open(m13, "rb").read()[:5000])
+    return {
+        "missing": (tmp_path / "missing.fits", "does not exist"),
+        "folder": (tmp_path / "folder.fits", "is a folder"),
+        "not FITS": (tmp_path / "text.fits", "is not a FITS file"),
+        "truncated": (tmp_path / "short.fits", "truncated or damaged"),
+    }
+
+
+def test_image_convert_of_bad_fits_is_one_line_and_creates_nothing(tmp_path):
+    pytest.importorskip("astropy")
+    for what, (path, says) in _bad_fits_inputs(tmp_path).items():
+        out = run_cli("image", "convert", str(path), str(tmp_path / "out.zarr"))
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode == 1, what
+        assert len(lines) == 1 and "FitsFileError" in lines[0] and says in lines[0], (what, out.stderr)
+        assert not (tmp_path / "out.zarr").exists(), what
+
+
+def test_header_only_err_and_dq_convert_and_come_back(tmp_path):
+    """astropy's j94f05bgq_flt.fits: SCI/ERR/DQ whose ERR and DQ are headers without PIXVALUE."""
+    from astropy.io import fits
+    from astropy.utils.data import get_pkg_data_filename
+
+    src = get_pkg_data_filename("data/j94f05bgq_flt.fits", package="astropy.wcs.tests")
+    out = run_cli("image", "convert", src, str(tmp_path / "j.zarr"))
+    assert out.returncode == 0, out.stderr
+    assert run_cli("validate", str(tmp_path / "j.zarr")).returncode == 0
+    assert run_cli("image", "convert", str(tmp_path / "j.zarr"), str(tmp_path / "j.fits")).returncode == 0
+    with fits.open(src) as a, fits.open(tmp_path / "j.fits") as b:
+        assert [(h.name, h.ver) for h in b] == [("PRIMARY", 1), ("SCI", 1), ("ERR", 1), ("DQ", 1)]
+        for i in range(4):  # the first EXTVER set, headers and pixels as they were
+            assert a[i].header.tostring() == b[i].header.tostring()
+        assert np.array_equal(a[1].data, b[1].data) and b[2].data is None and b[3].data is None

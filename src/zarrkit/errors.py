@@ -55,6 +55,7 @@ __all__ = [
     "MarkerError",
     "UnknownFormatError",
     "FitsLayoutError",
+    "FitsFileError",
     "ZarrkitWarning",
     "UncommittedChangesWarning",
 ]
@@ -293,6 +294,10 @@ class UnknownFormatError(ArchiveError, LookupError):
 
 class FitsLayoutError(ArchiveError):
     """A FITS file whose HDUs match no supported layout (no 2-D image, say)."""
+
+
+class FitsFileError(ArchiveError):
+    """A FITS input that cannot be read: missing, a folder, not FITS at all, or truncated."""
 
 
 class ZarrkitWarning(UserWarning):

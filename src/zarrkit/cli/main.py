@@ -122,6 +122,24 @@ def bench_core(ctx: typer.Context) -> None:
     raise typer.Exit(bench_main(list(ctx.args)))
 
 
+# Library messages name keyword arguments; at the command line the same advice is a flag.
+_CLI_WORDS = {"pass overwrite=True": "add --overwrite", "overwrite=True": "--overwrite"}
+
+
+def cli_message(err: ZarrkitError) -> str:
+    """The one line printed for ``err``: its class, then its message in the CLI's words.
+
+    Example:
+        >>> from zarrkit.errors import ArchiveExistsError
+        >>> cli_message(ArchiveExistsError("out.zarr already holds data; pass overwrite=True to replace it"))
+        'ArchiveExistsError: out.zarr already holds data; add --overwrite to replace it'
+    """
+    text = str(err)
+    for library, cli in _CLI_WORDS.items():
+        text = text.replace(library, cli)
+    return f"{type(err).__name__}: {text}"
+
+
 def run() -> None:
     """Console-script entry: map zarrkit errors to a one-line message and exit code 1."""
     try:
@@ -129,7 +147,7 @@ def run() -> None:
     except ZarrkitError as err:
         if _Flags.debug:
             err_console.print_exception()
-        err_console.print(f"[red]error:[/red] {escape(type(err).__name__ + ': ' + str(err))}",
+        err_console.print(f"[red]error:[/red] {escape(cli_message(err))}",
                           highlight=False, soft_wrap=True)
         sys.exit(1)
 

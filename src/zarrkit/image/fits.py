@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from zarrkit.errors import FitsLayoutError, ZarrkitWarning
+from zarrkit.errors import FitsFileError, FitsLayoutError, ZarrkitError, ZarrkitWarning
 from zarrkit.image.fits_checksum import refresh
 from zarrkit.image.model import ImageArchive, Mask, MaskPlane
 
@@ -79,6 +79,34 @@ def from_fits(path: str, *, layout: str = "auto", extver: int | None = None, err
         raise FitsLayoutError(f"layout: unknown {layout!r}")
     if err not in ("std", "var", "ivar"):
         raise FitsLayoutError(f"err: must be 'std', 'var' or 'ivar', got {err!r}")
+    _check_input(path)
+    try:
+        return _read(fits, path, layout, extver, err)
+    except ZarrkitError:
+        raise
+    except (OSError, ValueError, TypeError, IndexError) as exc:
+        # astropy reports a damaged file as whatever failed first (a reshape, a short read)
+        text = str(exc).split(". ")[0].rstrip(".")
+        if "SIMPLE" in text or "Empty or corrupt" in text:
+            raise FitsFileError(f"{path} is not a FITS file ({text}); give a .fits file") from None
+        raise FitsFileError(f"{path} is truncated or damaged ({text}); check the file") from None
+
+
+def _check_input(path: str) -> None:
+    if os.path.isdir(path):
+        raise FitsFileError(f"{path} is a folder, not a FITS file; give the path of a .fits file")
+    if not os.path.exists(path):
+        raise FitsFileError(f"{path} does not exist; check the path")
+
+
+def _read(fits, path: str, layout: str, extver: int | None, err: str) -> ImageArchive:
+    with warnings.catch_warnings():
+        # astropy warns, then fails later, on a short file: the failure is reported instead
+        warnings.filterwarnings("ignore", message=".*truncated.*")
+        return _read_open(fits, path, layout, extver, err)
+
+
+def _read_open(fits, path: str, layout: str, extver: int | None, err: str) -> ImageArchive:
     with fits.open(path, memmap=False) as hdul:
         names = {(h.name.upper(), h.ver) for h in hdul}
         primary_raw = _raw_header(path, hdul, 0)
@@ -119,12 +147,17 @@ def _masked_image(path, hdul, primary_raw) -> ImageArchive:
     )
 
 
-def _hdu_data(hdu, component: str, placeholders: list[str]) -> np.ndarray:
-    """An HDU's data; a data-less constant (NPIXn/PIXVALUE) is expanded and noted as a placeholder."""
+def _hdu_data(hdu, component: str, placeholders: list[str], empty: list[str]) -> np.ndarray | None:
+    """An HDU's data; a data-less constant (NPIXn/PIXVALUE) is expanded and noted as a
+    placeholder; a header-only HDU without PIXVALUE has no pixels at all (``None``, noted as
+    empty, its header kept so the file comes back whole)."""
     data = _constant(hdu)
     if data is not None:
         placeholders.append(component)
         return data
+    if hdu.data is None:
+        empty.append(component)
+        return None
     return np.array(hdu.data)
 
 
@@ -136,14 +169,17 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
     index = {(h.name.upper(), h.ver): i for i, h in enumerate(hdul)}
     sci = hdul[index[("SCI", ver)]]
     image = np.array(sci.data)
-    placeholders = []
+    placeholders: list[str] = []
+    empty: list[str] = []
     variance = None
-    if ("ERR", ver) in index:
-        e = _hdu_data(hdul[index[("ERR", ver)]], "variance", placeholders).astype(np.float64)
+    e = _hdu_data(hdul[index[("ERR", ver)]], "variance", placeholders, empty) if ("ERR", ver) in index else None
+    if e is not None:
+        e = e.astype(np.float64)
         variance = (e**2 if err == "std" else e if err == "var" else np.where(e > 0, 1 / np.where(e > 0, e, 1), np.inf)).astype(np.float32)
     mask = None
-    if ("DQ", ver) in index:
-        ddata = _hdu_data(hdul[index[("DQ", ver)]], "mask", placeholders).astype(np.int64)
+    ddata = _hdu_data(hdul[index[("DQ", ver)]], "mask", placeholders, empty) if ("DQ", ver) in index else None
+    if ddata is not None:
+        ddata = ddata.astype(np.int64)
         used = int(np.bitwise_or.reduce(ddata.reshape(-1))) if ddata.size else 0
         bits = [b for b in range(64) if used >> b & 1]
         mask = Mask(ddata.astype(np.uint64), [MaskPlane(f"DQ{b}", b) for b in bits])
@@ -156,6 +192,8 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
     info = {"layout": "sci_err_dq", "extver": ver, "err": err}
     if placeholders:
         info["placeholders"] = placeholders
+    if empty:
+        info["empty"] = empty
     return ImageArchive(image=image, variance=variance, mask=mask, header=primary_raw, hdu_headers=hdu_headers,
                         wcs=wcs, unit=unit, fits_info=info)
 
@@ -228,6 +266,7 @@ def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: 
     parts: list[bytes] = []
     image = np.asarray(src.image)
     placeholders = set(info.get("placeholders", []))
+    empty = set(info.get("empty", []))
     if kind == "single" and not hdrs.get("image"):
         raw, header = _header_for(primary_raw, image, primary=True)
         data = _data_bytes(image, header)
@@ -246,6 +285,8 @@ def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: 
                 warnings.warn(f"{extname} was a constant (NPIX/PIXVALUE) placeholder but its pixels now vary; "
                               "writing them as data", ZarrkitWarning, stacklevel=2)
             if data is None:
+                if component in empty and hdrs.get(component):
+                    parts.append(bytes(hdrs[component]))  # a header-only HDU of the source
                 continue
             raw, header = _header_for(hdrs.get(component), data, primary=False, name=extname)
             body = _data_bytes(data, header)
