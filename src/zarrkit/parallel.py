@@ -31,15 +31,12 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from zarrkit.core.pool import usable_cores
-from zarrkit.errors import ZarrkitError
+# ExecutorError lives with the other errors; it is re-exported here for older imports.
+from zarrkit.errors import ExecutorError
 
 __all__ = ["EXECUTORS", "ExecutorError", "TaskExecutor", "check_executor", "get_executor", "run_tasks"]
 
 EXECUTORS = ("serial", "threads", "processes", "dask")
-
-
-class ExecutorError(ZarrkitError, ValueError):
-    """An executor name or object zarrkit cannot use."""
 
 
 class TaskExecutor:
@@ -119,7 +116,7 @@ def check_executor(spec: Any) -> None:
         >>> check_executor("threads"); check_executor("gpu")
         Traceback (most recent call last):
         ...
-        zarrkit.parallel.ExecutorError: executor: expected one of ('serial', 'threads', 'processes', 'dask'), a concurrent.futures.Executor or a distributed.Client, got 'gpu'
+        zarrkit.errors.ExecutorError: executor: expected one of ('serial', 'threads', 'processes', 'dask'), a concurrent.futures.Executor or a distributed.Client, got 'gpu'
     """
     if spec is None or isinstance(spec, (TaskExecutor, FuturesExecutor)) or spec in EXECUTORS:
         return
