@@ -78,6 +78,7 @@ def test_outage_mid_write_plain_store(backend, s3_endpoint, bucket, cut_proxy):
 
 @pytest.mark.slow
 def test_outage_mid_write_icechunk_then_redo_and_commit(s3_endpoint, bucket, cut_proxy):
+    pytest.importorskip("icechunk")
     direct = {"endpoint_url": s3_endpoint, "access_key_id": "testing", "secret_access_key": "testing"}
     url = f"icechunk+s3://{bucket}/repo"
     init = open_store(url, "w", options=direct)
