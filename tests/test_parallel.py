@@ -13,9 +13,9 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
 
+from tests.parallel_tasks import fail_on_three, process_id, square_after_delay
 from zarrkit.errors import ExecutorError, ZarrkitError
 from zarrkit.parallel import EXECUTORS, check_executor, get_executor, run_tasks
-from tests.parallel_tasks import fail_on_three, process_id, square_after_delay
 
 # Later items finish first on parallel executors, so order must come from the executor.
 TASKS = [(n, 0.02 * (6 - n)) for n in range(6)]

@@ -84,7 +84,9 @@ def test_outage_mid_write_icechunk_then_redo_and_commit(s3_endpoint, bucket, cut
     init = open_store(url, "w", options=direct)
     with init.transaction("init"):
         init.set("zarr.json", GROUP)
-        init.set("arr/zarr.json", array_doc(shape=(N_OBJECTS,), chunks=(1,)).replace(b'"dimension_names": ["y", "x"]', b'"dimension_names": ["i"]'))
+        one_dim = array_doc(shape=(N_OBJECTS,), chunks=(1,)).replace(
+            b'"dimension_names": ["y", "x"]', b'"dimension_names": ["i"]')
+        init.set("arr/zarr.json", one_dim)
     main_before = init.repo.lookup_branch("main")
 
     proxied = dict(direct, endpoint_url=cut_proxy.endpoint, max_retries=1)

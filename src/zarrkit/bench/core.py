@@ -90,7 +90,8 @@ def prepare(root: str, n: int, workloads: list[str] | None = None) -> dict:
     m_a = core.create_array(store, "a", core.array_metadata((n, n), "uint16", (512, 512), compressors=ZSTD3))
     core.write_region(store, "a", ..., src, metadata=m_a, backend="python")
     shard = min(4096, n)
-    m_b = core.create_array(store, "b", core.array_metadata((n, n), "uint16", (256, 256), shards=(shard, shard), compressors=ZSTD3))
+    m_b = core.create_array(store, "b", core.array_metadata((n, n), "uint16", (256, 256), shards=(shard, shard),
+                                                            compressors=ZSTD3))
     core.write_region(store, "b", ..., src, metadata=m_b, backend="python")
     if workloads is not None and "c-point" not in workloads:
         return {"a": m_a.to_dict(), "b": m_b.to_dict()}
@@ -254,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         order = libs if pass_no == 0 else list(reversed(libs))
         for workload in workloads:
             for lib in order:
-                cmd = [sys.executable, "-m", "zarrkit.bench.core", "--child", lib, workload, root, "--reps", str(args.reps), "--size", str(args.size)]
+                cmd = [sys.executable, "-m", "zarrkit.bench.core", "--child", lib, workload, root,
+                       "--reps", str(args.reps), "--size", str(args.size)]
                 done = subprocess.run(cmd, capture_output=True, text=True)
                 if done.returncode != 0:
                     err = (done.stderr.strip().splitlines() or ["?"])[-1]

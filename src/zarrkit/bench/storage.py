@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import socket
 import tempfile
 import uuid
@@ -103,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, url, options, backend in cases:
         store = open_store(url, "a", options=options, backend=backend)
         zput, zget = _zarr_python_batch(store.zarr_store(), items)
-        ours_w = median_seconds(lambda: store.set_many(items), args.runs, warmup=False)
+        ours_w = median_seconds(functools.partial(store.set_many, items), args.runs, warmup=False)
         theirs_w = median_seconds(zput, args.runs, warmup=False)
-        ours_r = median_seconds(lambda: store.get_many(list(items)), args.runs, warmup=False)
+        ours_r = median_seconds(functools.partial(store.get_many, list(items)), args.runs, warmup=False)
         theirs_r = median_seconds(zget, args.runs, warmup=False)
         for op, ours, theirs in (("write", ours_w, theirs_w), ("read", ours_r, theirs_r)):
             print(f"{name:<12} {op:<6} {mib / ours:>14.1f} {mib / theirs:>18.1f} {format_speedup(theirs, ours):>7}")
