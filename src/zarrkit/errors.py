@@ -31,6 +31,7 @@ __all__ = [
     "ForkedStoreError",
     "ConflictError",
     "InvalidOptionError",
+    "ExecutorError",
     "NodeError",
     "NodeNotFoundError",
     "ContainsNodeError",
@@ -158,6 +159,10 @@ class ConflictError(StoreError):
 
 class InvalidOptionError(ZarrkitError, ValueError):
     """An argument or option that zarrkit does not accept (unknown option key, bad mode, ...)."""
+
+
+class ExecutorError(ZarrkitError, ValueError):
+    """An executor name or object zarrkit cannot use (see :mod:`zarrkit.parallel`)."""
 
 
 class NodeError(ZarrkitError):

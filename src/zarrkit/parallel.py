@@ -31,15 +31,11 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from zarrkit.core.pool import usable_cores
-from zarrkit.errors import ZarrkitError
+from zarrkit.errors import ExecutorError  # lives with the other errors; re-exported for older imports
 
 __all__ = ["EXECUTORS", "ExecutorError", "TaskExecutor", "check_executor", "get_executor", "run_tasks"]
 
 EXECUTORS = ("serial", "threads", "processes", "dask")
-
-
-class ExecutorError(ZarrkitError, ValueError):
-    """An executor name or object zarrkit cannot use."""
 
 
 class TaskExecutor:
@@ -116,10 +112,10 @@ def check_executor(spec: Any) -> None:
     starting anything (callers check before they touch a store).
 
     Example:
-        >>> check_executor("threads"); check_executor("gpu")
+        >>> check_executor("threads"); check_executor("gpu")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        zarrkit.parallel.ExecutorError: executor: expected one of ('serial', 'threads', 'processes', 'dask'), a concurrent.futures.Executor or a distributed.Client, got 'gpu'
+        zarrkit.errors.ExecutorError: executor: expected one of ('serial', 'threads', 'processes', 'dask'), ... got 'gpu'
     """
     if spec is None or isinstance(spec, (TaskExecutor, FuturesExecutor)) or spec in EXECUTORS:
         return

@@ -63,6 +63,25 @@ def test_unknown_scheme_raises_and_creates_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_fsspec_memory_url_stays_in_memory(tmp_path, monkeypatch):
+    """memory:// with backend="fsspec" once wrote into the current directory (the file ``a``)."""
+    import fsspec
+
+    monkeypatch.chdir(tmp_path)
+    name = f"zk-cwd-{os.getpid()}"
+    store = open_store(f"memory://{name}/run", backend="fsspec", mode="a")
+    store.set("a", b"1")
+    store.set("g/zarr.json", b"{}")
+    assert list(tmp_path.iterdir()) == []
+    assert store.kind == "fsspec" and "memory" in store.fs.protocol
+    # the bytes live in fsspec's memory file system, visible to a second handle
+    assert fsspec.filesystem("memory").cat_file(f"/{name}/run/a") == b"1"
+    again = open_store(f"memory://{name}/run", backend="fsspec", mode="r")
+    assert again.get("a") == b"1"
+    assert sorted(again.list_dir("")) == ["a", "g/"]
+    fsspec.filesystem("memory").rm(f"/{name}", recursive=True)
+
+
 def test_backend_must_fit_the_target():
     with pytest.raises(UnsupportedURLError):
         open_store("s3://bucket/p", backend="local")

@@ -103,7 +103,8 @@ def translate_icechunk_error(err: BaseException, *, url: str, key: str | None = 
         return ConflictError(f"commit conflicts with another writer: {_first_line(text)}", url=url, key=key, op=op)
     if "doesn't exist" in text or "not found" in text.lower() and "repository" in text.lower():
         return StoreNotFoundError(_first_line(text), url=url, key=key, op=op)
-    if _is_key_format_error(err) or "there is not an array" in text or "invalid chunk" in text.lower() or "invalid key" in text.lower():
+    lowered = text.lower()
+    if _is_key_format_error(err) or "there is not an array" in text or "invalid chunk" in lowered or "invalid key" in lowered:
         # icechunk stores Zarr hierarchies only: a chunk key with no array above it is a bad key.
         return InvalidKeyError(f"icechunk refuses this key: {_first_line(text)}", url=url, key=key, op=op)
     if "clean prefix" in text:

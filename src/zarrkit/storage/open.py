@@ -88,7 +88,7 @@ def open_store(
         from zarrkit.storage.local import LocalStore
 
         return LocalStore(parsed.path, mode=mode, overwrite=overwrite, url=parsed.url, spec=spec)
-    if kind == "memory" and backend != "fsspec":
+    if kind == "memory":
         from zarrkit.storage.memory import MemoryStore
 
         return MemoryStore(parsed.bucket, parsed.prefix, mode=mode, overwrite=overwrite, spec=spec)
@@ -125,6 +125,10 @@ def _apply_backend(parsed: Target, backend: str | None) -> Target:
         return Target("icechunk", parsed.raw, scheme="file", path=parsed.path)
     if backend == "fsspec" and parsed.kind == "local":
         return Target("fsspec", parsed.raw, scheme="file", path=parsed.path)
+    if backend == "fsspec" and parsed.kind == "memory":
+        # A memory Target carries bucket/prefix and no path; handing fsspec the empty path
+        # made it resolve to the local file system at the current directory.
+        return Target("fsspec", parsed.raw, scheme="memory", path=parsed.raw)
     return parsed
 
 
@@ -191,6 +195,9 @@ def _open_fsspec(parsed: Target, mode, overwrite, options, backend_options, spec
     if options:
         raise InvalidOptionError("options= applies to object-store URLs; pass fsspec settings in backend_options=")
     url = parsed.path if parsed.scheme != "file" or "://" in parsed.raw else f"file://{parsed.path}"
+    if not url:
+        # fsspec reads an empty URL as "the current directory": never open that by accident.
+        raise UnsupportedURLError("no fsspec URL for this target", url=parsed.url)
     so = dict(backend_options or {})
     fs, root = build_fsspec(url, so)
     return FsspecStore(fs, root, url=parsed.url, mode=mode, overwrite=overwrite, zarr_url=url,

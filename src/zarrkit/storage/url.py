@@ -206,10 +206,10 @@ def resolve_options(
     Example:
         >>> resolve_options({"endpoint_url": "http://127.0.0.1:9000"}, env={})["allow_http"]
         True
-        >>> resolve_options({"colour": "red"})
+        >>> resolve_options({"colour": "red"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        zarrkit.errors.InvalidOptionError: unknown option 'colour'; valid options: endpoint_url, region, access_key_id, secret_access_key, session_token, anonymous, allow_http, path_style, max_retries, timeout, requester_pays
+        zarrkit.errors.InvalidOptionError: unknown option 'colour'; valid options: endpoint_url, region, ..., requester_pays
     """
     env = os.environ if env is None else env
     opts = dict(options or {})
