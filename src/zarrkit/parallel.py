@@ -28,6 +28,7 @@ import os
 from collections import deque
 from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
 
 from zarrkit.core.pool import usable_cores
@@ -72,12 +73,20 @@ class _FuturesExecutor(TaskExecutor):
 
     def map(self, fn, items):
         window: deque = deque()
-        for item in items:
-            window.append(self.pool.submit(fn, item))
-            if len(window) >= 2 * self.slots:
+        try:
+            for item in items:
+                window.append(self.pool.submit(fn, item))
+                if len(window) >= 2 * self.slots:
+                    yield window.popleft().result()
+            while window:
                 yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+        except BrokenProcessPool as err:
+            # The usual cause: a script without a main guard, which every spawned worker
+            # re-runs on start-up, so the workers die before taking a task.
+            raise ExecutorError(
+                "a worker process died before finishing its task; a script that uses "
+                "executor='processes' must start its work under `if __name__ == \"__main__\":`"
+            ) from err
 
     def close(self) -> None:
         if self._owned:

@@ -171,6 +171,7 @@ def test_processes_without_a_main_guard_leave_no_empty_folder(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert proc.returncode != 0
+    assert "ExecutorError" in proc.stderr and "__main__" in proc.stderr
     assert not (tmp_path / "out.zarr").exists()
 
 

@@ -122,6 +122,17 @@ def bench_core(ctx: typer.Context) -> None:
     raise typer.Exit(bench_main(list(ctx.args)))
 
 
+@bench_app.command("image", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench_image(ctx: typer.Context) -> None:
+    """Image archives against astropy FITS and xarray.to_zarr (options: --size, --reps, --dir).
+
+    Needs the image extra: pip install 'zarrkit[image]'.
+    """
+    from zarrkit.bench.image import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
 # Library messages name keyword arguments; at the command line the same advice is a flag.
 _CLI_WORDS = {"pass overwrite=True": "add --overwrite", "overwrite=True": "--overwrite"}
 

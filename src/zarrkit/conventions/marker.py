@@ -110,10 +110,10 @@ class RootMarker:
         """Refuse a marker whose major version is newer than ``reads_major``.
 
         Example:
-            >>> RootMarker("image", "2.0").check_readable(1, where="s3://b/x.zarr")
+            >>> RootMarker("image", "2.0").check_readable(1, where="s3://b/x.zarr")  # doctest: +ELLIPSIS
             Traceback (most recent call last):
             ...
-            zarrkit.errors.FormatVersionError: s3://b/x.zarr: image format 2.0 is newer than this zarrkit reads (1.x); upgrade zarrkit
+            zarrkit.errors.FormatVersionError: s3://b/x.zarr: image format 2.0 is newer than ... (1.x); upgrade zarrkit
         """
         if self.major > reads_major:
             prefix = f"{where}: " if where else ""

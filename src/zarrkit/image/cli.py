@@ -47,7 +47,8 @@ def convert(
         image.to_fits(source, output, overwrite=overwrite, layout=None if layout == "auto" else layout)
         typer.echo(f"wrote {output}")
     else:
-        typer.echo("error: one side must be a FITS file (.fits, .fit, .fts, .fits.gz, .fz) and the other a Zarr archive", err=True)
+        typer.echo("error: one side must be a FITS file (.fits, .fit, .fts, .fits.gz, .fz) "
+                   "and the other a Zarr archive", err=True)
         raise typer.Exit(2)
 
 

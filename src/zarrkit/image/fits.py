@@ -132,7 +132,8 @@ def _read_open(fits, path: str, layout: str, extver: int | None, err: str) -> Im
 def _masked_image(path, hdul, primary_raw) -> ImageArchive:
     image_hdu, mask_hdu = hdul["IMAGE"], hdul["MASK"]
     var_hdu = hdul["VARIANCE"] if "VARIANCE" in hdul else None
-    planes = [MaskPlane(k[3:], int(v), mask_hdu.header.comments[k] or "") for k, v in mask_hdu.header.items() if k.startswith("MP_")]
+    planes = [MaskPlane(k[3:], int(v), mask_hdu.header.comments[k] or "")
+              for k, v in mask_hdu.header.items() if k.startswith("MP_")]
     data = np.array(mask_hdu.data)
     if not planes:
         used = int(np.bitwise_or.reduce(data.astype(np.uint64), axis=None)) if data.size else 0
@@ -175,7 +176,13 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
     e = _hdu_data(hdul[index[("ERR", ver)]], "variance", placeholders, empty) if ("ERR", ver) in index else None
     if e is not None:
         e = e.astype(np.float64)
-        variance = (e**2 if err == "std" else e if err == "var" else np.where(e > 0, 1 / np.where(e > 0, e, 1), np.inf)).astype(np.float32)
+        if err == "std":
+            variance = e**2
+        elif err == "var":
+            variance = e
+        else:  # inverse variance; a zero weight means no information: infinite variance
+            variance = np.where(e > 0, 1 / np.where(e > 0, e, 1), np.inf)
+        variance = variance.astype(np.float32)
     mask = None
     ddata = _hdu_data(hdul[index[("DQ", ver)]], "mask", placeholders, empty) if ("DQ", ver) in index else None
     if ddata is not None:
@@ -211,7 +218,9 @@ def _data_bytes(data: np.ndarray, header) -> bytes:
     raw_dtype = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}[bitpix]
     values = np.asarray(data)
     if bzero or bscale != 1:
-        values = (values.astype(np.float64) - bzero) / bscale if np.dtype(raw_dtype).kind == "f" else np.rint((values.astype(np.float64) - bzero) / bscale)
+        values = (values.astype(np.float64) - bzero) / bscale
+        if np.dtype(raw_dtype).kind != "f":
+            values = np.rint(values)
     raw = np.asarray(values).astype(raw_dtype).tobytes()
     return raw + b"\0" * (-len(raw) % _BLOCK)
 
@@ -262,7 +271,10 @@ def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: 
     info = src.fits_info or {}
     kind = layout or info.get("layout") or ("masked_image" if src.mask is not None or src.variance is not None else "single")
     hdrs = src.hdu_headers or {}
-    primary_raw = src.header if isinstance(src.header, (bytes, bytearray)) else (src.header.tostring().encode() if src.header is not None else None)
+    if isinstance(src.header, (bytes, bytearray)) or src.header is None:
+        primary_raw = src.header
+    else:
+        primary_raw = src.header.tostring().encode()
     parts: list[bytes] = []
     image = np.asarray(src.image)
     placeholders = set(info.get("placeholders", []))

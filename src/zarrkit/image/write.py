@@ -59,7 +59,10 @@ class _Builder:
               shards: tuple[int, ...] | None, attributes: dict[str, Any], *, text: bool = False,
               compressors: Any = "profile") -> core.ArrayMetadata:
         data = np.asarray(data)
-        kwargs = layout.codecs_for(data.dtype, self.profile, text=text) if compressors == "profile" else {"compressors": compressors}
+        if compressors == "profile":
+            kwargs = layout.codecs_for(data.dtype, self.profile, text=text)
+        else:
+            kwargs = {"compressors": compressors}
         if self.profile == "compat":
             shards = None
         meta = core.array_metadata(
