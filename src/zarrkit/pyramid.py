@@ -22,6 +22,7 @@ import numpy as np
 
 from zarrkit import core
 from zarrkit.core.pool import run_all
+from zarrkit.progress import track
 
 __all__ = ["block_mean", "build_level", "half_level", "METHOD"]
 
@@ -97,12 +98,25 @@ def half_level(data: np.ndarray, *, band_rows: int = 512) -> np.ndarray:
 
 
 def build_level(store, source: str, target: str, meta: core.ArrayMetadata) -> None:
-    """Fill ``target`` (already created with ``meta``) from ``source`` one output shard at a time."""
+    """Fill ``target`` (already created with ``meta``) from ``source`` one output shard at a
+    time, with a bar per shard when :mod:`zarrkit.progress` is on.
+
+    Example:
+        >>> from zarrkit.storage import open_store
+        >>> store = open_store("memory://doc-pyramid", mode="w")
+        >>> src = core.create_array(store, "0", core.array_metadata((4, 6), "float32", (2, 2)))
+        >>> core.write_region(store, "0", ..., np.arange(24, dtype="f4").reshape(4, 6), metadata=src)
+        >>> half = core.create_array(store, "1", core.array_metadata((2, 3), "float32", (1, 2)))
+        >>> build_level(store, "0", "1", half)
+        >>> core.read_region(store, "1", ...).tolist()
+        [[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]]
+    """
     src = core.read_metadata(store, source)
     step = meta.chunk_shape  # the shard (or chunk) shape: each is written whole, once
     lead = meta.ndim - 2
     ranges = [range(0, n, s) for n, s in zip(meta.shape[-2:], step[-2:])]
-    for y0, x0 in itertools.product(*ranges):
+    shards = list(itertools.product(*ranges))
+    for y0, x0 in track(shards, f"Building {target}"):
         y1, x1 = min(y0 + step[-2], meta.shape[-2]), min(x0 + step[-1], meta.shape[-1])
         sel = (Ellipsis, slice(2 * y0, min(2 * y1, src.shape[-2])), slice(2 * x0, min(2 * x1, src.shape[-1])))
         block = core.read_region(store, source, sel, metadata=src)

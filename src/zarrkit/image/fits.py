@@ -23,6 +23,7 @@ import numpy as np
 from zarrkit.errors import FitsFileError, FitsLayoutError, ZarrkitError, ZarrkitWarning
 from zarrkit.image.fits_checksum import refresh
 from zarrkit.image.model import ImageArchive, Mask, MaskPlane
+from zarrkit.progress import Advance, enabled, task
 
 __all__ = ["from_fits", "to_fits"]
 
@@ -71,8 +72,19 @@ def _constant(hdu) -> np.ndarray | None:
     return None
 
 
-def from_fits(path: str, *, layout: str = "auto", extver: int | None = None, err: str = "std") -> ImageArchive:
-    """Read a FITS file into an :class:`ImageArchive` (layouts: masked_image, sci_err_dq, single)."""
+def from_fits(path: str, *, layout: str = "auto", extver: int | None = None, err: str = "std",
+              progress: bool | None = None) -> ImageArchive:
+    """Read a FITS file into an :class:`ImageArchive` (layouts: masked_image, sci_err_dq, single).
+
+    ``progress=True`` draws a bar per HDU read on a terminal (default: the process-wide
+    :mod:`zarrkit.progress` setting, off in library use).
+
+    Example:
+        >>> from astropy.utils.data import get_pkg_data_filename
+        >>> path = get_pkg_data_filename("data/m13.fits", package="astropy.io.fits.hdu.compressed.tests")
+        >>> from_fits(path, progress=True).kind  # no bar here: doctest output is not a terminal
+        'image'
+    """
     fits = _fits()
     path = os.fspath(path)
     if layout not in ("auto", "single", "sci_err_dq", "masked_image"):
@@ -81,7 +93,8 @@ def from_fits(path: str, *, layout: str = "auto", extver: int | None = None, err
         raise FitsLayoutError(f"err: must be 'std', 'var' or 'ivar', got {err!r}")
     _check_input(path)
     try:
-        return _read(fits, path, layout, extver, err)
+        with enabled(progress):
+            return _read(fits, path, layout, extver, err)
     except ZarrkitError:
         raise
     except (OSError, ValueError, TypeError, IndexError) as exc:
@@ -110,31 +123,43 @@ def _read_open(fits, path: str, layout: str, extver: int | None, err: str) -> Im
     with fits.open(path, memmap=False) as hdul:
         names = {(h.name.upper(), h.ver) for h in hdul}
         primary_raw = _raw_header(path, hdul, 0)
+        label = f"Reading {os.path.basename(path)}"
+        # astropy reads an HDU's pixels when .data is first touched: the bar counts those reads
         if layout in ("auto", "masked_image") and any(n == "IMAGE" for n, _ in names) and any(n == "MASK" for n, _ in names):
-            return _masked_image(path, hdul, primary_raw)
+            with task(label, total=3) as advance:
+                return _masked_image(path, hdul, primary_raw, advance)
         if layout in ("auto", "sci_err_dq") and any(n == "SCI" for n, _ in names):
-            return _sci_err_dq(path, hdul, primary_raw, extver, err)
+            with task(label, total=3) as advance:
+                return _sci_err_dq(path, hdul, primary_raw, extver, err, advance)
         if layout in ("masked_image", "sci_err_dq"):
             raise FitsLayoutError(f"{path}: no {layout} HDUs")
-        for i, hdu in enumerate(hdul):
-            if hdu.data is not None and getattr(hdu.data, "ndim", 0) == 2 and hdu.is_image:
-                wcs, unit = _wcs_and_unit(hdu.header)
-                raw = _raw_header(path, hdul, i)
-                hdu_headers = {} if i == 0 else {"image": raw}
-                return ImageArchive(
-                    image=np.array(hdu.data), header=primary_raw, hdu_headers=hdu_headers, wcs=wcs, unit=unit,
-                    name=hdu.name.lower() if i else "image",
-                    fits_info={"layout": "single", "hdu": i},
-                )
+        with task(label, total=1) as advance:  # single: the first HDU with 2-D image data
+            for i, hdu in enumerate(hdul):
+                if hdu.data is not None and getattr(hdu.data, "ndim", 0) == 2 and hdu.is_image:
+                    wcs, unit = _wcs_and_unit(hdu.header)
+                    raw = _raw_header(path, hdul, i)
+                    hdu_headers = {} if i == 0 else {"image": raw}
+                    pixels = np.array(hdu.data)
+                    advance()
+                    return ImageArchive(
+                        image=pixels, header=primary_raw, hdu_headers=hdu_headers, wcs=wcs, unit=unit,
+                        name=hdu.name.lower() if i else "image",
+                        fits_info={"layout": "single", "hdu": i},
+                    )
     raise FitsLayoutError(f"{path}: no HDU with 2-D image data")
 
 
-def _masked_image(path, hdul, primary_raw) -> ImageArchive:
+def _masked_image(path, hdul, primary_raw, advance: Advance) -> ImageArchive:
     image_hdu, mask_hdu = hdul["IMAGE"], hdul["MASK"]
     var_hdu = hdul["VARIANCE"] if "VARIANCE" in hdul else None
     planes = [MaskPlane(k[3:], int(v), mask_hdu.header.comments[k] or "")
               for k, v in mask_hdu.header.items() if k.startswith("MP_")]
+    image = np.array(image_hdu.data)
+    advance()
     data = np.array(mask_hdu.data)
+    advance()
+    variance = np.array(var_hdu.data) if var_hdu is not None else None
+    advance()
     if not planes:
         used = int(np.bitwise_or.reduce(data.astype(np.uint64), axis=None)) if data.size else 0
         planes = [MaskPlane(f"BIT{b}", b) for b in range(64) if used >> b & 1]
@@ -142,7 +167,7 @@ def _masked_image(path, hdul, primary_raw) -> ImageArchive:
     index = {h.name.upper(): i for i, h in enumerate(hdul)}
     hdu_headers = {c.lower(): _raw_header(path, hdul, index[c]) for c in ("IMAGE", "MASK", "VARIANCE") if c in index}
     return ImageArchive(
-        image=np.array(image_hdu.data), variance=np.array(var_hdu.data) if var_hdu is not None else None,
+        image=image, variance=variance,
         mask=Mask(data.astype(np.uint64) if data.dtype.kind == "i" else data, planes), header=primary_raw,
         hdu_headers=hdu_headers, wcs=wcs, unit=unit, fits_info={"layout": "masked_image"},
     )
@@ -162,7 +187,7 @@ def _hdu_data(hdu, component: str, placeholders: list[str], empty: list[str]) ->
     return np.array(hdu.data)
 
 
-def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
+def _sci_err_dq(path, hdul, primary_raw, extver, err, advance: Advance) -> ImageArchive:
     vers = sorted(h.ver for h in hdul if h.name.upper() == "SCI")
     ver = extver if extver is not None else vers[0]
     if ver not in vers:
@@ -170,6 +195,7 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
     index = {(h.name.upper(), h.ver): i for i, h in enumerate(hdul)}
     sci = hdul[index[("SCI", ver)]]
     image = np.array(sci.data)
+    advance()
     placeholders: list[str] = []
     empty: list[str] = []
     variance = None
@@ -183,6 +209,7 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
         else:  # inverse variance; a zero weight means no information: infinite variance
             variance = np.where(e > 0, 1 / np.where(e > 0, e, 1), np.inf)
         variance = variance.astype(np.float32)
+    advance()
     mask = None
     ddata = _hdu_data(hdul[index[("DQ", ver)]], "mask", placeholders, empty) if ("DQ", ver) in index else None
     if ddata is not None:
@@ -190,6 +217,7 @@ def _sci_err_dq(path, hdul, primary_raw, extver, err) -> ImageArchive:
         used = int(np.bitwise_or.reduce(ddata.reshape(-1))) if ddata.size else 0
         bits = [b for b in range(64) if used >> b & 1]
         mask = Mask(ddata.astype(np.uint64), [MaskPlane(f"DQ{b}", b) for b in bits])
+    advance()
     wcs, unit = _wcs_and_unit(sci.header)
     hdu_headers = {"image": _raw_header(path, hdul, index[("SCI", ver)])}
     if ("ERR", ver) in index:
@@ -252,18 +280,33 @@ def _header_for(raw: bytes | None, data: np.ndarray | None, *, primary: bool, na
     return header.tostring().encode("ascii"), header
 
 
-def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: str | None = None) -> None:
+def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: str | None = None,
+            progress: bool | None = None) -> None:
     """Write an archive (or the archive at a URL) as FITS, headers verbatim.
 
     Only cards the data contradicts change: structural cards (with a warning) and
     ``DATASUM`` / ``CHECKSUM``, recomputed when the pixels under them changed (a cutout).
+    ``progress=True`` draws bars for reading the archive and writing the file on a terminal
+    (default: the process-wide :mod:`zarrkit.progress` setting, off in library use).
+
+    Example:
+        >>> import numpy as np, os, tempfile
+        >>> out = os.path.join(tempfile.mkdtemp(), "plain.fits")
+        >>> to_fits(ImageArchive(np.ones((2, 3), "f4")), out)
+        >>> os.path.getsize(out)  # one header block and one data block
+        5760
     """
+    with enabled(progress):
+        _to_fits(archive_or_url, os.fspath(path), overwrite=overwrite, layout=layout)
+
+
+def _to_fits(archive_or_url: Any, path: str, *, overwrite: bool, layout: str | None) -> None:
     from zarrkit.image.read import StoredArchive, read
 
     src = read(archive_or_url) if isinstance(archive_or_url, (str, os.PathLike)) else archive_or_url
     if isinstance(src, StoredArchive):
-        src = src.load()
-    path = os.fspath(path)
+        with task(f"Reading {src.store.url}"):  # every array, lazily opened, loads here
+            src = src.load()
     if os.path.exists(path) and not overwrite:
         from zarrkit.errors import ArchiveExistsError
 
@@ -304,9 +347,10 @@ def to_fits(archive_or_url: Any, path: str, *, overwrite: bool = False, layout: 
             body = _data_bytes(data, header)
             parts += [refresh(raw, body), body]
     tmp = path + ".zarrkit-tmp"
-    with open(tmp, "wb") as f:
+    with open(tmp, "wb") as f, task(f"Writing {os.path.basename(path)}", total=sum(len(p) for p in parts)) as advance:
         for p in parts:
             f.write(p)
+            advance(len(p))
     os.replace(tmp, path)
 
 

@@ -14,7 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from zarrkit.errors import ArchiveError
 from zarrkit.formats.archive import ArchiveWriter
 from zarrkit.image import layout
 from zarrkit.image.model import ImageArchive
+from zarrkit.progress import Advance, enabled, task
 from zarrkit.pyramid import METHOD, half_level
 
 __all__ = ["write", "header_bytes"]
@@ -51,6 +54,7 @@ class _Builder:
         self.writer = writer
         self.store = writer.store
         self.profile = profile
+        self.advance: Advance = lambda steps=1: None  # the "Writing arrays" bar, while it is open
 
     def group(self, path: str) -> None:
         self.writer.group(path)
@@ -69,17 +73,25 @@ class _Builder:
             data.shape, data.dtype, chunks, shards=shards, fill_value=0, dimension_names=list(dims),
             attributes=attributes, **kwargs,
         )
-        return self.writer.array(path, meta, data)
+        meta = self.writer.array(path, meta, data)
+        self.advance(data.size)
+        return meta
 
 
 def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: int | tuple[int, int] | None = None,
           shard_bytes: int = 16 * 2**20, pyramid: bool | int = True, profile: str = "default", ome: str = "0.5",
-          storage_options: dict[str, Any] | None = None, executor: Any = None) -> str:
+          storage_options: dict[str, Any] | None = None, executor: Any = None, progress: bool | None = None) -> str:
     """Write ``archive`` to ``url`` (path, ``file://``, ``memory://``, ``s3://``, ``.zarr.zip``/``.ozx``,
     ``icechunk+…``) through the archive engine, on ``executor`` when given.
 
     Refuses an existing target (:class:`ArchiveExistsError`) unless ``overwrite=True``.
-    Returns the store's URL.
+    ``progress=True`` draws bars for the arrays and the pyramid on a terminal (default: the
+    process-wide :mod:`zarrkit.progress` setting, off in library use).  Returns the store's URL.
+
+    Example:
+        >>> import numpy as np
+        >>> write(ImageArchive(np.ones((600, 600), "f4")), "memory://doc-write-levels", pyramid=2)
+        'memory://doc-write-levels'
     """
     if not isinstance(archive, ImageArchive):
         raise ArchiveError("write takes an ImageArchive")
@@ -89,20 +101,35 @@ def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: i
     if ome != "0.5":
         raise ArchiveError(f"ome: only '0.5' is written by this release, got {ome!r}")
     marker = RootMarker(layout.FORMAT, layout.FORMAT_VERSION)
-    with ArchiveWriter(url, marker, overwrite=overwrite, storage_options=storage_options, executor=executor,
+    # the bars stay open until the write has finished or failed (bars.close() on the way out)
+    with enabled(progress), contextlib.ExitStack() as bars, ArchiveWriter(url, marker, overwrite=overwrite, storage_options=storage_options, executor=executor,
                        block_bytes=shard_bytes, commit_message=f"zarrkit image archive {archive.name!r}") as writer:
-        attributes, extra = _write_nodes(archive, writer, chunks=chunks, shard_bytes=shard_bytes, pyramid=pyramid,
-                                         profile=profile)
+        attributes, extra = _write_nodes(archive, writer, bars, chunks=chunks, shard_bytes=shard_bytes,
+                                         pyramid=pyramid, profile=profile)
         return writer.finish(attributes, marker_extra=extra)
 
 
-def _write_nodes(archive: ImageArchive, writer: ArchiveWriter, *, chunks, shard_bytes: int, pyramid,
-                 profile: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _planned_elements(archive: ImageArchive, image: np.ndarray) -> int:
+    """Elements the data arrays will hold (the "Writing arrays" bar counts them as they land)."""
+    total = image.size + image.shape[-2] + image.shape[-1]  # the image and its y / x coordinates
+    if archive.variance is not None:
+        total += np.asarray(archive.variance).size
+    if archive.mask is not None:
+        words = layout.split_mask_bits([p.bit for p in archive.mask.planes])
+        total += len(words) * np.asarray(archive.mask.array).size
+    if archive.psf is not None:
+        total += np.asarray(archive.psf).size
+    return total
+
+
+def _write_nodes(archive: ImageArchive, writer: ArchiveWriter, bars: contextlib.ExitStack, *, chunks,
+                 shard_bytes: int, pyramid, profile: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every node of the archive; returns the root's attributes and the marker's domain keys."""
     b = _Builder(writer, profile)
     store = writer.store
     image = np.asarray(archive.image)
     shape = image.shape
+    b.advance = bars.enter_context(task("Writing arrays", total=_planned_elements(archive, image)))
     spatial_dims = ("y", "x")
     dims = ("c", *spatial_dims) if archive.channels else spatial_dims
     if archive.cells is not None:
@@ -160,11 +187,14 @@ def _write_nodes(archive: ImageArchive, writer: ArchiveWriter, *, chunks, shard_
         contents["psf"] = "psf"
 
     # pyramid: one group per level, built shard by shard from the level above
+    b.advance = lambda steps=1: None  # pyramid levels have their own bar
     level_paths = ["image"]
     level_shapes = layout.pyramid_shapes(shape, pyramid)
     if level_shapes:
         b.group("pyramid")
         level = image
+        # counted in pixels: level 1 is three quarters of the work, which a count of levels would hide
+        advance_levels = bars.enter_context(task("Building pyramid levels", total=sum(math.prod(s) for s in level_shapes)))
         for n, lshape in enumerate(level_shapes, start=1):
             b.group(f"pyramid/{n}")
             # each level from the one above, still in memory: a quarter of its size, and no
@@ -175,6 +205,7 @@ def _write_nodes(archive: ImageArchive, writer: ArchiveWriter, *, chunks, shard_
             b.array(path, level, dims, lchunks, layout.shard_shape(lshape, lchunks, image.dtype.itemsize, shard_bytes),
                     dict(attrs, long_name=archive.name))
             level_paths.append(path)
+            advance_levels(math.prod(lshape))
         contents["pyramid"] = level_paths[1:]
 
     # metadata arrays
