@@ -44,9 +44,16 @@ def main(
         None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
     debug: bool = typer.Option(False, "--debug", help="On an error, print the traceback too."),
+    no_progress: bool = typer.Option(
+        False, "--no-progress", help="Draw no progress bars (they are never drawn when stdout is not a terminal)."
+    ),
 ) -> None:
     """zarrkit: convention-correct, cloud-native Zarr v3 for science."""
+    from zarrkit import progress
+
     _Flags.debug = debug
+    # the library is silent by default; the command line shows progress on long steps
+    progress.enable(not no_progress)
 
 
 @app.command()
