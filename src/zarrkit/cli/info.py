@@ -1,4 +1,9 @@
-"""``zarrkit info URL``: the node tree of a store, as text or JSON."""
+"""``zarrkit info URL``: the node tree of a store, as text or JSON.
+
+Piped or redirected output keeps each node on one line (rich would wrap it at 80
+columns), and ``--json`` reports a failure as JSON too, so a script reading stdout always
+gets a document it can parse.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,11 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from zarrkit.core.tree import NodeInfo, describe_tree
+from zarrkit.errors import ZarrkitError
 from zarrkit.storage import open_store
+
+# Width for output that is not a terminal: wide enough that no node line is ever wrapped.
+PIPE_WIDTH = 10_000
 
 
 def human_bytes(n: int) -> str:
@@ -67,13 +76,49 @@ def format_summaries(store) -> dict[str, dict]:
     return out
 
 
+def error_document(err: ZarrkitError) -> dict[str, dict[str, str]]:
+    """What ``info --json`` prints on stdout for a failure (and then exits 1).
+
+    Example:
+        >>> from zarrkit.errors import StoreNotFoundError
+        >>> error_document(StoreNotFoundError("nothing at 'nowhere.zarr'"))
+        {'error': {'type': 'StoreNotFoundError', 'message': "nothing at 'nowhere.zarr'"}}
+    """
+    return {"error": {"type": type(err).__name__, "message": str(err)}}
+
+
+def for_output(console: Console) -> Console:
+    """``console`` on a terminal; otherwise a console on the same file that never wraps lines.
+
+    Example:
+        >>> import io
+        >>> for_output(Console(file=io.StringIO())).width
+        10000
+    """
+    if console.is_terminal:
+        return console
+    return Console(file=console.file, width=PIPE_WIDTH, highlight=False)
+
+
 def run_info(url: str, as_json: bool, console: Console) -> None:
-    """Open ``url`` read-only and print its tree, then each claiming format's summary."""
+    """Open ``url`` read-only and print its tree, then each claiming format's summary.
+
+    With ``as_json`` a zarrkit error prints :func:`error_document` on stdout and exits 1.
+    """
+    import typer
+
     from zarrkit.formats import registry
 
-    with open_store(url, mode="r") as store:
-        root = describe_tree(store)
-        summaries = format_summaries(store)
+    console = for_output(console)
+    try:
+        with open_store(url, mode="r") as store:
+            root = describe_tree(store)
+            summaries = format_summaries(store)
+    except ZarrkitError as err:
+        if not as_json:
+            raise  # the command line prints it as one line on stderr
+        console.print_json(json.dumps(error_document(err)))
+        raise typer.Exit(1) from None
     if as_json:
         console.print_json(json.dumps({"url": store.url, "root": root.to_dict(), "formats": summaries}))
         return
