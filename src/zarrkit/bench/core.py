@@ -4,8 +4,8 @@ Workloads (same bytes for every library, spec core.md §13):
 
   a-read / a-write   uint16 N x N microscopy-like image, 512² chunks, bytes + zstd(3)
   b-read / b-write   the same in 4096² shards of 256² inner chunks (index at the end)
-  c-point            int8 (2048, 2048, 128), shards (256, 256, 128), inner (4, 4, 128):
-                     random a[i, j, :] reads
+  c-point            int8 (N/8, N/8, 128) (at most 2048: the spec's), shards (256, 256, 128),
+                     inner (4, 4, 128): random a[i, j, :] reads; as many bytes as the image
   d-chunks           whole chunks of (a) through each library's lowest chunk call
   d-inner            inner chunks of (b) the same way
 
@@ -22,7 +22,10 @@ with the spec's target against zarr-python (core.md §13) beside it.
     python benchmarks/core.py                 # the spec's sizes (N = 16384, 512 MiB); needs zarrkit[bench]
     python benchmarks/core.py --size 4096     # a smaller image, same layout
     zarrkit bench core --size 4096            # the same through the CLI
-    zarrkit bench core --size 512 --reps 1    # a smoke run (workload c shrinks to 512 x 512 x 128)
+    zarrkit bench core --size 512 --reps 1    # a smoke run (workload c shrinks to 64 x 64 x 128)
+
+Every workload is sized from ``--size``, and the scratch data (about 12 N² bytes) lives in a
+temporary folder (under ``--dir`` when given) that is removed when the run ends, however it ends.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,26 +42,36 @@ import time
 
 import numpy as np
 
-from zarrkit.bench import RATIO_RULE, format_speedup
+from zarrkit import progress
+from zarrkit.bench.core_report import ANCHORS, ZARRKIT_LIBS, report
 
-ANCHORS = ["zarr-python", "zarr-python+zarrs", "tensorstore"]
-ZARRKIT_LIBS = ["zarrkit-python", "zarrkit-zarrs"]
 LIBS = ANCHORS + ZARRKIT_LIBS
 WORKLOADS = ["a-read", "a-write", "b-read", "b-write", "c-point", "d-chunks", "d-inner"]
 ZSTD3 = [{"name": "zstd", "configuration": {"level": 3, "checksum": False}}]
-# core.md §13: minimum zarr-python time / zarrkit time per workload, (zarrs backend, python backend)
-SPEC_TARGETS = {"a-read": (1.7, 1.5), "b-read": (2.5, 2.2), "a-write": (1.8, 1.3), "b-write": (1.8, 1.3),
-                "c-point": (20, 20), "d-chunks": (1.5, 1.5), "d-inner": (5, 5)}
 
 
 def geo_side(n: int) -> int:
-    """Side of workload c's (side, side, 128) array: the spec's 2048, or N when smaller.
+    """Side of workload c's (side, side, 128) int8 array: N / 8, so it holds as many bytes
+    as the N x N uint16 image (the spec's 2048 at N = 16384), and never more than 2048.
 
     Example:
-        >>> geo_side(16384), geo_side(512)
-        (2048, 512)
+        >>> geo_side(16384), geo_side(4096), geo_side(512)
+        (2048, 512, 64)
     """
-    return min(2048, n)
+    return max(4, min(2048, n // 8))
+
+
+def check_size(n: int) -> None:
+    """Refuse a ``--size`` the workloads cannot use: the image is cut into 512² chunks.
+
+    Example:
+        >>> check_size(1000)
+        Traceback (most recent call last):
+        ...
+        ValueError: --size must be a positive multiple of 512, got 1000
+    """
+    if n < 512 or n % 512:
+        raise ValueError(f"--size must be a positive multiple of 512, got {n}")
 
 
 # ---------------------------------------------------------------------------- data
@@ -199,14 +213,6 @@ def child(lib: str, workload: str, root: str, reps: int, n: int) -> dict:
 
 
 # ---------------------------------------------------------------------------- parent side
-def _volume(workload: str, n: int) -> tuple[float, str]:
-    if workload[0] in "ab":
-        return n * n * 2 / 1e6, "MB"
-    if workload == "c-point":
-        return 2000, "reads"
-    return min(1024, (n // (512 if workload == "d-chunks" else 256)) ** 2), "chunks"
-
-
 def _available(lib: str) -> bool:
     mod = {"zarr-python+zarrs": "zarrs", "tensorstore": "tensorstore", "zarrkit-zarrs": "zarrista"}.get(lib)
     if mod is None:
@@ -218,23 +224,55 @@ def _available(lib: str) -> bool:
         return False
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=16384, help="image side N of workloads a, b, d (multiple of 4096 or 512)")
-    parser.add_argument("--reps", type=int, default=3, help="reps per pass (two passes)")
-    parser.add_argument("--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("--libs", default=",".join(LIBS))
-    parser.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of :func:`main` (``zarrkit bench core`` mirrors them).
+
+    Example:
+        >>> build_parser().parse_args(["--size", "4096"]).reps
+        3
+    """
+    parser = argparse.ArgumentParser(prog="zarrkit bench core", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=16384,
+                        help="image side N; every workload is sized from it (a multiple of 512; default 16384, the spec's)")
+    parser.add_argument("--reps", type=int, default=3, help="timed reps per pass, two passes (default 3)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated (default: all)")
+    parser.add_argument("--libs", default=",".join(LIBS), help="comma-separated (default: every installed one)")
+    parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes (default: the system's)")
+    parser.add_argument("--no-progress", action="store_true", help="draw no progress bars")
     parser.add_argument("--child", nargs=3, metavar=("LIB", "WORKLOAD", "ROOT"), help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the core benchmark from command-line arguments; return the exit code.
+
+    Example:
+        >>> main(["--size", "512", "--reps", "1", "--workloads", "a-read"])  # doctest: +SKIP
+        0
+    """
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(*args.child, args.reps, args.size)))
         return 0
+    try:
+        check_size(args.size)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.dir:
+        os.makedirs(args.dir, exist_ok=True)
+    root = tempfile.mkdtemp(prefix="zarrkit-bench-", dir=args.dir)
+    try:
+        with progress.enabled(not args.no_progress):
+            return _run(args, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # 12 N² bytes: gigabytes at the spec's size
 
+
+def _run(args: argparse.Namespace, root: str) -> int:
     libs = [lib for lib in args.libs.split(",") if _available(lib)]
     workloads = args.workloads.split(",")
-    root = args.dir or tempfile.mkdtemp(prefix="zarrkit-bench-")
-    os.makedirs(root, exist_ok=True)
     import zarr
 
     print(f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); python {sys.version.split()[0]}; "
@@ -247,32 +285,40 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             print(f"  {mod} not installed")
     print(f"preparing N={args.size} in {root} ...", flush=True)
-    prepare(root, args.size, workloads)
+    with progress.task("Preparing the source arrays"):
+        prepare(root, args.size, workloads)
 
     results: dict[tuple[str, str], list[dict]] = {}
     verified: dict[tuple[str, str], object] = {}
-    for pass_no in range(2):
-        order = libs if pass_no == 0 else list(reversed(libs))
-        for workload in workloads:
-            for lib in order:
-                cmd = [sys.executable, "-m", "zarrkit.bench.core", "--child", lib, workload, root,
-                       "--reps", str(args.reps), "--size", str(args.size)]
-                done = subprocess.run(cmd, capture_output=True, text=True)
-                if done.returncode != 0:
-                    err = (done.stderr.strip().splitlines() or ["?"])[-1]
-                    verified[(workload, lib)] = f"failed: {err[:80]}"
-                    continue
-                got = json.loads(done.stdout.strip().splitlines()[-1])
-                results.setdefault((workload, lib), []).extend(got["reps"])
-                if workload.endswith("write"):
-                    verified[(workload, lib)] = _verify_write(got["path"], root)
-                else:
-                    verified[(workload, lib)] = got["verified"]
-    _report(results, verified, workloads, libs, args.size)
+    with progress.task("Core benchmark", total=2 * len(workloads) * len(libs)) as advance_all:
+        for pass_no in range(2):
+            order = libs if pass_no == 0 else list(reversed(libs))
+            for workload in workloads:
+                for lib in progress.track(order, f"pass {pass_no + 1}/2: {workload}"):
+                    _run_child(lib, workload, root, args, results, verified)
+                    advance_all()
+    report(results, verified, workloads, libs, args.size)
     print("\nper-call overhead above dict.get + np.frombuffer (4x4x128 int8, bytes only, memory store; target <= 30 us)")
     for name, value in per_call_overhead().items():
         print(f"  {name:32} {value:8.1f} us")
     return 0
+
+
+def _run_child(lib: str, workload: str, root: str, args: argparse.Namespace, results: dict, verified: dict) -> None:
+    """One (workload, library) in its own process; its reps go to ``results``, its check to ``verified``."""
+    cmd = [sys.executable, "-m", "zarrkit.bench.core", "--child", lib, workload, root,
+           "--reps", str(args.reps), "--size", str(args.size)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        err = (done.stderr.strip().splitlines() or ["?"])[-1]
+        verified[(workload, lib)] = f"failed: {err[:80]}"
+        return
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    results.setdefault((workload, lib), []).extend(got["reps"])
+    if workload.endswith("write"):
+        verified[(workload, lib)] = _verify_write(got["path"], root)
+    else:
+        verified[(workload, lib)] = got["verified"]
 
 
 def per_call_overhead(calls: int = 20000) -> dict[str, float]:
@@ -316,49 +362,6 @@ def _verify_write(path: str, root: str) -> bool:
 
     return bool(np.array_equal(zarr.open_array(path, mode="r")[...], np.load(os.path.join(root, "a.npy"), mmap_mode="r")))
 
-
-def _medians(reps: list[dict]) -> tuple[float, float, int]:
-    """Median wall and CPU seconds over the quiet reps (at least 3), else over all reps."""
-    quiet = [r for r in reps if r["other"] < 0.10]
-    use = quiet if len(quiet) >= 3 else reps
-    return (statistics.median(r["wall"] for r in use), statistics.median(r["own_cpu"] for r in use),
-            len(use) if use is quiet else 0)
-
-
-def _report(results, verified, workloads, libs, n) -> None:
-    print()
-    print("quiet = reps with other processes below 10% of the machine / all reps; medians use the quiet")
-    print("reps when there are at least 3 of them, else all reps (a noisy machine: read ratios, not times)")
-    header = f"{'workload':10} {'library':18} {'median':>10} {'per unit':>12} {'CPU-s/GB':>9} {'quiet':>6}  ok"
-    print(header)
-    print("-" * len(header))
-    walls: dict[tuple[str, str], float] = {}
-    for workload in workloads:
-        volume, unit = _volume(workload, n)
-        for lib in libs:
-            reps = results.get((workload, lib))
-            ok = verified.get((workload, lib), "n/a")
-            if not reps:
-                print(f"{workload:10} {lib:18} {'-':>10} {'-':>12} {'-':>9} {'-':>6}  {ok}")
-                continue
-            wall, cpu, quiet_n = _medians(reps)
-            walls[(workload, lib)] = wall
-            per = f"{volume / wall:.0f} MB/s" if unit == "MB" else f"{wall / volume * 1e6:.0f} us/{unit[:-1]}"
-            cpu_gb = f"{cpu / (volume / 1e3):.2f}" if unit == "MB" else "-"
-            print(f"{workload:10} {lib:18} {wall:>9.3f}s {per:>12} {cpu_gb:>9} {quiet_n:>3}/{len(reps):<2}  {ok}")
-
-    anchors = [lib for lib in ANCHORS if lib in libs]
-    print()
-    print(f"speedups: {RATIO_RULE}; target = the spec's minimum against zarr-python")
-    header = f"{'workload':10} {'zarrkit':16} " + " ".join(f"{'vs ' + a:>22}" for a in anchors) + f" {'target':>8}"
-    print(header)
-    print("-" * len(header))
-    for workload in workloads:
-        for lib in (lib for lib in ZARRKIT_LIBS if lib in libs):
-            ours = walls.get((workload, lib))
-            cells = " ".join(f"{format_speedup(walls.get((workload, a)), ours):>22}" for a in anchors)
-            target = SPEC_TARGETS.get(workload, (None, None))[0 if lib == "zarrkit-zarrs" else 1]
-            print(f"{workload:10} {lib:16} {cells} {'>=' + format(target, 'g') if target else '-':>8}")
 
 if __name__ == "__main__":
     sys.exit(main())

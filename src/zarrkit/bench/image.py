@@ -12,6 +12,9 @@ the ``target`` column here is the same target inverted, so a ratio at or above i
     python benchmarks/image.py --size 4096 --reps 5
     zarrkit bench image --size 1024 --reps 3
 
+The three stores (about 20 N² bytes) live in a temporary folder (under ``--dir`` when
+given) that is removed when the run ends, however it ends.
+
 Example:
     >>> from zarrkit.bench.image import build_parser
     >>> build_parser().parse_args(["--size", "256"]).size
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zarrkit import progress
 from zarrkit.bench import RATIO_RULE, format_speedup, median_seconds
 
 __all__ = ["ImageRow", "build_parser", "main", "run_image_benchmark"]
@@ -67,20 +71,15 @@ def _tree_bytes(path: str) -> int:
 def run_image_benchmark(size: int = 4096, reps: int = 5, *, workdir: str | None = None) -> tuple[list[ImageRow], dict]:
     """Time the spec's image operations; return the rows and the stored sizes in bytes.
 
-    ``workdir`` (a fresh temporary directory by default) holds the three stores and is
-    removed afterwards when it was created here.
+    The three stores go in a temporary folder under ``workdir`` (default: the system's
+    temporary directory), removed before returning or raising.
 
     Example:
         >>> rows, sizes = run_image_benchmark(size=64, reps=1)  # doctest: +SKIP
         >>> rows[0].operation, sorted(sizes)                    # doctest: +SKIP
         ('write, no pyramid', ['fits', 'xarray', 'zarrkit'])
     """
-    import xarray as xr
-    import zarr
-    from astropy.io import fits
-
     from zarrkit import image
-    from zarrkit.image.read import StoredArchive
 
     n = size
     rng = np.random.default_rng(0)
@@ -88,7 +87,28 @@ def run_image_benchmark(size: int = 4096, reps: int = 5, *, workdir: str | None 
     var = np.full((n, n), 900, "f4")
     mask = image.Mask.from_planes({f"P{i}": rng.random((n, n)) > 0.995 for i in range(20)})
     arch = image.ImageArchive(img, variance=var, mask=mask)
-    root = workdir or tempfile.mkdtemp(prefix="zarrkit-image-bench-")
+    root = tempfile.mkdtemp(prefix="zarrkit-image-bench-", dir=workdir)
+    try:
+        # only this bar: a bar drawn by the timed calls themselves would be timed too
+        with progress.task("Image benchmark", total=MEASURED_ROWS) as advance, progress.enabled(False):
+            return _measure(arch, root, reps, advance)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+MEASURED_ROWS = 7  # the rows _measure adds; the bar counts them
+
+
+def _measure(arch, root: str, reps: int, advance: progress.Advance) -> tuple[list[ImageRow], dict]:
+    import xarray as xr
+    import zarr
+    from astropy.io import fits
+
+    from zarrkit import image
+    from zarrkit.image.read import StoredArchive
+
+    img, var, mask = arch.image, arch.variance, arch.mask
+    n = img.shape[-1]
     zk, fz, xz = (os.path.join(root, name) for name in ("zk.zarr", "a.fits", "xr.zarr"))
 
     def write_zk():
@@ -111,12 +131,17 @@ def run_image_benchmark(size: int = 4096, reps: int = 5, *, workdir: str | None 
             warnings.simplefilter("ignore")  # consolidated-metadata notices, not results
             ds.to_zarr(xz, zarr_format=3, consolidated=True, encoding={k: dict(enc) for k in ds.data_vars})
 
-    rows = []
+    rows: list[ImageRow] = []
+
+    def add(row: ImageRow) -> None:
+        rows.append(row)
+        advance()
+
     t_write = median_seconds(write_zk, reps)
-    rows.append(ImageRow("write, no pyramid", "astropy writeto", t_write, median_seconds(write_fits, reps)))
-    rows.append(ImageRow("write, no pyramid", "xarray to_zarr", t_write, median_seconds(write_xr, reps)))
+    add(ImageRow("write, no pyramid", "astropy writeto", t_write, median_seconds(write_fits, reps)))
+    add(ImageRow("write, no pyramid", "xarray to_zarr", t_write, median_seconds(write_xr, reps)))
     t_pyramid = median_seconds(lambda: image.write(arch, zk, overwrite=True), reps)
-    rows.append(ImageRow("write with pyramid", "zarrkit, no pyramid", t_pyramid, t_write))
+    add(ImageRow("write with pyramid", "zarrkit, no pyramid", t_pyramid, t_write))
     write_zk()  # reads and stored bytes below compare like with like: no pyramid
 
     def read_zk():
@@ -128,23 +153,21 @@ def run_image_benchmark(size: int = 4096, reps: int = 5, *, workdir: str | None 
             [np.array(x.data) for x in h[1:]]
 
     t_read = median_seconds(read_zk, reps)
-    rows.append(ImageRow("full read", "astropy memmap=False", t_read, median_seconds(read_fits, reps)))
-    rows.append(ImageRow("full read", "xr.open_zarr().load()", t_read,
+    add(ImageRow("full read", "astropy memmap=False", t_read, median_seconds(read_fits, reps)))
+    add(ImageRow("full read", "xr.open_zarr().load()", t_read,
                          median_seconds(lambda: xr.open_zarr(xz).load(), reps)))
 
     cut = (slice(min(100, n - 4), min(104, n)), slice(min(200, n - 4), min(204, n)))
     warm = StoredArchive(image.read(zk).store)
     z = zarr.open_array(zk, path="image", mode="r")
-    rows.append(ImageRow("4x4 cutout, open archive", "zarr-python same store",
+    add(ImageRow("4x4 cutout, open archive", "zarr-python same store",
                          median_seconds(lambda: warm.image[cut], reps * 50),
                          median_seconds(lambda: z[cut], reps * 50)))
-    rows.append(ImageRow("4x4 cutout, new open", "zarr-python open + read",
+    add(ImageRow("4x4 cutout, new open", "zarr-python open + read",
                          median_seconds(lambda: image.read(zk).image[cut], reps * 20),
                          median_seconds(lambda: zarr.open_array(zk, path="image", mode="r")[cut], reps * 20)))
 
     sizes = {"zarrkit": _tree_bytes(zk), "fits": os.path.getsize(fz), "xarray": _tree_bytes(xz)}
-    if workdir is None:
-        shutil.rmtree(root, ignore_errors=True)
     return rows, sizes
 
 
@@ -172,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=4096, help="image side N (default 4096, the spec's)")
     parser.add_argument("--reps", type=int, default=5, help="timed runs per operation, after one warm-up")
-    parser.add_argument("--dir", default=None, help="scratch directory, kept afterwards (default: a temporary one)")
+    parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes (default: the system's)")
+    parser.add_argument("--no-progress", action="store_true", help="draw no progress bars")
     return parser
 
 
@@ -188,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
-    rows, sizes = run_image_benchmark(args.size, args.reps, workdir=args.dir)
+    with progress.enabled(not args.no_progress):
+        rows, sizes = run_image_benchmark(args.size, args.reps, workdir=args.dir)
     print_image_table(rows, sizes, args.size, args.reps)
     return 0
 

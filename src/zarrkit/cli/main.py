@@ -118,26 +118,70 @@ bench_app = typer.Typer(help="Benchmarks against zarr-python, tensorstore and th
 app.add_typer(bench_app, name="bench")
 
 
-@bench_app.command("core", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench_core(ctx: typer.Context) -> None:
-    """Core engine: bulk, sharded, point and chunk-loop workloads (options: --size, --reps, ...).
+def _bench_args(**options: object) -> list[str]:
+    """The benchmark's own argv from the typer options: unset ones keep the benchmark's
+    default, and the bars follow the global ``--no-progress``.
 
-    Needs the anchors: pip install 'zarrkit[zarrs,bench]'.
+    Example:
+        >>> _bench_args(size=512, reps=None)[:2]
+        ['--size', '512']
+    """
+    from zarrkit import progress
+
+    argv: list[str] = []
+    for name, value in options.items():
+        if value is not None:
+            argv += [f"--{name}", str(value)]
+    return argv if progress.is_enabled() else [*argv, "--no-progress"]
+
+
+# Help texts escape "[" as "\[": typer renders help as rich markup, which would eat
+# "[zarrs,bench]" as a style tag.
+@bench_app.command("core")
+def bench_core(
+    size: Optional[int] = typer.Option(None, help="Image side N, a multiple of 512; bounds every workload (default 16384)."),
+    reps: Optional[int] = typer.Option(None, help="Timed reps per pass, two passes (default 3)."),
+    workloads: Optional[str] = typer.Option(None, help="Comma-separated, e.g. a-read,c-point (default all)."),
+    libs: Optional[str] = typer.Option(None, help="Comma-separated libraries (default every installed one)."),
+    dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+) -> None:
+    """Core engine against zarr-python and tensorstore: bulk, sharded, point and chunk-loop workloads.
+
+    Needs the anchors: pip install 'zarrkit\\[zarrs,bench]'.
     """
     from zarrkit.bench.core import main as bench_main
 
-    raise typer.Exit(bench_main(list(ctx.args)))
+    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, workloads=workloads, libs=libs, dir=dir)))
 
 
-@bench_app.command("image", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench_image(ctx: typer.Context) -> None:
-    """Image archives against astropy FITS and xarray.to_zarr (options: --size, --reps, --dir).
+@bench_app.command("image")
+def bench_image(
+    size: Optional[int] = typer.Option(None, help="Image side N (default 4096, the spec's)."),
+    reps: Optional[int] = typer.Option(None, help="Timed runs per operation, after one warm-up (default 5)."),
+    dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+) -> None:
+    """Image archives against astropy FITS and xarray.to_zarr.
 
-    Needs the image extra: pip install 'zarrkit[image]'.
+    Needs the image extra: pip install 'zarrkit\\[image]'.
     """
     from zarrkit.bench.image import main as bench_main
 
-    raise typer.Exit(bench_main(list(ctx.args)))
+    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, dir=dir)))
+
+
+@bench_app.command("storage")
+def bench_storage(
+    objects: Optional[int] = typer.Option(None, help="Objects per batch (default 256)."),
+    size: Optional[int] = typer.Option(None, help="Bytes per object, a multiple of 256 (default 65536)."),
+    runs: Optional[int] = typer.Option(None, help="Timed runs per operation (default 5)."),
+) -> None:
+    """Byte stores (local, S3 via obstore and fsspec, on a loopback server) against zarr-python's stores.
+
+    Needs the remote and test extras: pip install 'zarrkit\\[remote,test]'.
+    """
+    from zarrkit.bench.storage import main as bench_main
+
+    raise typer.Exit(bench_main(_bench_args(objects=objects, size=size, runs=runs)))
 
 
 # Library messages name keyword arguments; at the command line the same advice is a flag.
