@@ -195,3 +195,19 @@ def test_bench_image_removes_its_scratch_data_when_it_fails(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         bench_image.run_image_benchmark(size=64, reps=1, workdir=str(tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- icechunk's notice
+def test_cli_quiets_icechunks_local_storage_warning_unless_icechunk_log_is_set(tmp_path):
+    pytest.importorskip("icechunk")
+    from zarrkit import image
+
+    url = image.write(image.ImageArchive(np.ones((8, 8), "f4")), "icechunk+" + (tmp_path / "repo").as_uri())
+    env = {k: v for k, v in os.environ.items() if k != "ICECHUNK_LOG"}
+    cmd = [sys.executable, "-m", "zarrkit.cli.main", "info", url]
+    quiet = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert quiet.returncode == 0, quiet.stderr
+    # icechunk logs to stdout, where it would also break `info --json`
+    assert "LocalFileSystem" not in quiet.stdout + quiet.stderr and "image array" in quiet.stdout
+    chosen = subprocess.run(cmd, capture_output=True, text=True, env={**env, "ICECHUNK_LOG": "icechunk=warn"}, timeout=120)
+    assert "LocalFileSystem" in chosen.stdout + chosen.stderr  # the user's own setting wins

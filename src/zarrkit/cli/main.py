@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional
 
@@ -54,6 +55,9 @@ def main(
     _Flags.debug = debug
     # the library is silent by default; the command line shows progress on long steps
     progress.enable(not no_progress)
+    # icechunk warns on every open of a local repository that it takes one committer at a
+    # time: noise on a command line.  Library users keep it, as does anyone who sets ICECHUNK_LOG.
+    os.environ.setdefault("ICECHUNK_LOG", "icechunk=error")
 
 
 @app.command()
