@@ -102,8 +102,9 @@ def write(archive: ImageArchive, url: Any, *, overwrite: bool = False, chunks: i
         raise ArchiveError(f"ome: only '0.5' is written by this release, got {ome!r}")
     marker = RootMarker(layout.FORMAT, layout.FORMAT_VERSION)
     # the bars stay open until the write has finished or failed (bars.close() on the way out)
-    with enabled(progress), contextlib.ExitStack() as bars, ArchiveWriter(url, marker, overwrite=overwrite, storage_options=storage_options, executor=executor,
-                       block_bytes=shard_bytes, commit_message=f"zarrkit image archive {archive.name!r}") as writer:
+    with enabled(progress), contextlib.ExitStack() as bars, ArchiveWriter(
+            url, marker, overwrite=overwrite, storage_options=storage_options, executor=executor,
+            block_bytes=shard_bytes, commit_message=f"zarrkit image archive {archive.name!r}") as writer:
         attributes, extra = _write_nodes(archive, writer, bars, chunks=chunks, shard_bytes=shard_bytes,
                                          pyramid=pyramid, profile=profile)
         return writer.finish(attributes, marker_extra=extra)
