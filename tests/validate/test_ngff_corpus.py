@@ -12,7 +12,12 @@ import os
 
 import pytest
 
-from tests.validate.build_ngff_stores import STORES, build_store, example_names, suite_cases
+from tests.validate.build_ngff_stores import (
+    STORES,
+    build_store,
+    example_names,
+    suite_cases,
+)
 from zarrkit.conventions.ome_schema import schema_errors, schema_text
 from zarrkit.validate import validate
 

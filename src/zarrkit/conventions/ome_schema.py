@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -45,7 +45,7 @@ def schema_text(name: str, version: str = "0.5") -> bytes:
     return path.read_bytes()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str, version: str):
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource

@@ -28,7 +28,7 @@ from typing import Any
 
 from zarrkit.errors import UnsupportedOperationError, ZarrkitError
 
-__all__ = ["DocumentError", "Documents", "read_documents", "document_key"]
+__all__ = ["DocumentError", "Documents", "document_key", "read_documents"]
 
 V2_NAMES = (".zarray", ".zgroup", ".zattrs")
 

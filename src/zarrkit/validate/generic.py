@@ -16,12 +16,13 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from zarrkit.validate.documents import Documents, document_key
 from zarrkit.validate.report import Check
 
-__all__ = ["document_checks", "consolidated_checks", "dimension_checks", "cf_flag_checks", "array_dimensions"]
+__all__ = ["array_dimensions", "cf_flag_checks", "consolidated_checks", "dimension_checks", "document_checks"]
 
 _UNSIGNED_BITS = {"uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64, "|u1": 8, "<u2": 16, "<u4": 32, "<u8": 64}
 

@@ -18,13 +18,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from zarrkit.validate.documents import Documents, document_key
 from zarrkit.validate.generic import array_dimensions
 from zarrkit.validate.report import Check
 
-__all__ = ["KINDS", "SCHEMAS", "VERSION", "claims", "claimed_groups", "ome_checks"]
+__all__ = ["KINDS", "SCHEMAS", "VERSION", "claimed_groups", "claims", "ome_checks"]
 
 VERSION = "0.5"
 #: ome key -> kind, in the order kinds are reported
@@ -153,9 +154,8 @@ def _under_labels(docs: Documents, path: str) -> bool:
     for i in range(len(parts) - 1, -1, -1):
         parent = "/".join(parts[:i])
         ome = docs.nodes.get(parent, {}).get("attributes", {}).get("ome")
-        if isinstance(ome, Mapping) and isinstance(ome.get("labels"), list):
-            if "/".join(parts[i:]) in ome["labels"]:
-                return True
+        if isinstance(ome, Mapping) and isinstance(ome.get("labels"), list) and "/".join(parts[i:]) in ome["labels"]:
+            return True
     return False
 
 
