@@ -11,7 +11,7 @@ import zarr
 
 from zarrkit import core
 from zarrkit.core.sharding import shard_index_cache
-from zarrkit.errors import StoreError
+from zarrkit.errors import NodeNotFoundError, StoreError
 from zarrkit.storage import open_store
 
 
@@ -55,7 +55,7 @@ def test_array_handle_follows_metadata_changes(tmp_path):
     core.update_attributes(s, "a", {"k": 1})
     assert a.attrs == {"k": 1}
     core.delete_node(s, "")
-    with pytest.raises(core.api.NodeNotFoundError):
+    with pytest.raises(NodeNotFoundError):
         _ = a.shape  # the handle re-reads and finds the node gone
 
 

@@ -15,26 +15,21 @@ Example:
     1.0
 """
 
-from zarrkit.core.api import (
-    array_metadata,
+from zarrkit.core.array import Array, open_array
+from zarrkit.core.cache import configure, stats
+from zarrkit.core.chunk import delete_chunk, read_chunk, write_chunk
+from zarrkit.core.metadata import ArrayMetadata, GroupMetadata, array_metadata
+from zarrkit.core.node import (
     consolidate,
     create_array,
     create_group,
-    delete_chunk,
     delete_node,
     invalidate,
     list_children,
-    open_array,
-    read_chunk,
     read_metadata,
-    read_region,
     update_attributes,
-    write_chunk,
-    write_region,
 )
-from zarrkit.core.array import Array
-from zarrkit.core.cache import configure, stats
-from zarrkit.core.metadata import ArrayMetadata, GroupMetadata
+from zarrkit.core.region import read_region, write_region
 from zarrkit.core.tree import NodeInfo, describe_tree
 
 __all__ = [
