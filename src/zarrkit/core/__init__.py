@@ -2,7 +2,12 @@
 
 The functions take an open store and a node path; :class:`Array` is a thin handle over them.
 Two backends do the chunk work: ``python`` (numpy + numcodecs, everything) and ``zarrs``
-(zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.
+(zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.  :func:`open_hierarchy` serves a whole hierarchy from its
+root's consolidated metadata.
+
+Modules: ``node`` (metadata functions), ``chunk``, ``region``, ``array`` (:class:`Array`,
+:func:`open_array`), ``hierarchy``, ``metadata/`` (models and document parsing), ``codecs/``,
+``sharding``, ``selection``, ``cache``, ``tree`` (``describe_tree``), ``backends/``.
 
 Example:
     >>> import numpy as np
@@ -18,6 +23,7 @@ Example:
 from zarrkit.core.array import Array, open_array
 from zarrkit.core.cache import configure, stats
 from zarrkit.core.chunk import delete_chunk, read_chunk, write_chunk
+from zarrkit.core.hierarchy import Hierarchy, open_hierarchy
 from zarrkit.core.metadata import ArrayMetadata, GroupMetadata, array_metadata
 from zarrkit.core.node import (
     consolidate,
@@ -36,6 +42,7 @@ __all__ = [
     "Array",
     "ArrayMetadata",
     "GroupMetadata",
+    "Hierarchy",
     "NodeInfo",
     "array_metadata",
     "configure",
@@ -47,6 +54,7 @@ __all__ = [
     "describe_tree",
     "invalidate",
     "list_children",
+    "open_hierarchy",
     "open_array",
     "read_chunk",
     "read_metadata",

@@ -20,6 +20,7 @@ import json
 from typing import Any, Mapping
 
 from zarrkit.core import cache
+from zarrkit.core.consolidated import consolidated_members
 from zarrkit.core.context import (
     DOCUMENT_NAMES,
     NODE_DOCUMENTS,
@@ -30,8 +31,8 @@ from zarrkit.core.context import (
 from zarrkit.core.metadata import (
     ArrayMetadata,
     GroupMetadata,
-    decode_document,
     dumps,
+    load_document,
     parse_documents,
     read_nodes,
 )
@@ -295,19 +296,16 @@ def list_children(store, path: str = "") -> list[tuple[str, ArrayMetadata | Grou
 
 
 def _children_from_consolidated(store, path: str):
-    raw = store.get("zarr.json")
-    if raw is None:
-        return None
-    doc = decode_document(raw, store=store, path="", key="zarr.json")
-    block = doc.get("consolidated_metadata") if isinstance(doc, dict) else None
-    if not isinstance(block, dict) or not isinstance(block.get("metadata"), dict):
+    doc = load_document(store, "zarr.json")
+    members = consolidated_members(doc, store=store) if doc is not None else None
+    if members is None:
         return None
     prefix = path + "/" if path else ""
     out = []
-    for name, child in sorted(block["metadata"].items()):
+    for name, docs in sorted(members.items()):
         if name.startswith(prefix) and "/" not in name[len(prefix) :]:
             try:
-                out.append((name[len(prefix) :], parse_documents({"zarr.json": child})))
+                out.append((name[len(prefix) :], parse_documents(docs)))
             except NodeError as err:
                 raise in_context(err, store, name, "zarr.json") from None
     return out

@@ -290,7 +290,8 @@ def summarize_documents(docs: Mapping[str, Any]) -> NodeSummary:
     """A :class:`NodeSummary` of a node's decoded documents; never raises on bad metadata.
 
     ``docs`` maps document names to decoded JSON (``None`` for one that was unreadable).
-    The strict parser runs too, so ``error`` also reports what only it would notice.
+    ``error`` lists every problem found (``"; "``-separated); when the fields look right the
+    strict parser runs too, so ``error`` also reports what only it would notice.
 
     Example:
         >>> s = summarize_documents({"zarr.json": {"zarr_format": 3, "node_type": "array", "shape": [-1],
@@ -323,5 +324,5 @@ def summarize_documents(docs: Mapping[str, Any]) -> NodeSummary:
             problems.append(err.detail)
         except Exception as err:  # noqa: BLE001 - a summary must survive any damaged document
             problems.append(f"{type(err).__name__}: {err}")
-    summary.error = problems[0] if problems else None
+    summary.error = "; ".join(problems) if problems else None
     return summary
