@@ -37,6 +37,7 @@ from zarrkit.core.codecs import (
     CodecFailure,
     Crc32cCodec,
     build_chain,
+    register_codec,
 )
 from zarrkit.core.pool import run_all
 from zarrkit.errors import MetadataError
@@ -292,3 +293,6 @@ shard_index_cache = ShardIndexCache()
 def inner_coords_of(per_shard: tuple[int, ...]):
     """Every inner-chunk coordinate of a shard, in C order."""
     return itertools.product(*(range(n) for n in per_shard))
+
+
+register_codec("sharding_indexed", ShardingCodec)
