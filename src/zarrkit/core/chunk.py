@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from zarrkit.core.context import in_context, node_path
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.node import array_node
 from zarrkit.errors import (
+    ChunkDecodeError,
     DTypeError,
     InvalidOptionError,
     NodeError,
@@ -32,7 +33,7 @@ from zarrkit.errors import (
     ShapeMismatchError,
 )
 
-__all__ = ["read_chunk", "write_chunk", "delete_chunk", "check_missing", "as_value"]
+__all__ = ["read_chunk", "write_chunk", "delete_chunk", "check_missing", "as_value", "name_the_chunk"]
 
 
 def check_missing(missing: str) -> None:
@@ -67,6 +68,19 @@ def as_value(store, path: str, meta: ArrayMetadata, value: Any) -> np.ndarray:
     return arr
 
 
+def name_the_chunk(err: ChunkDecodeError, read_again) -> NoReturn:
+    """Raise the python backend's error for the same read (it names the chunk key), or ``err``.
+
+    Only called on the error path, so the second read costs nothing in the normal case.
+    """
+    try:
+        read_again()
+    except ChunkDecodeError as precise:
+        if precise.key is not None:
+            raise precise from err
+    raise err
+
+
 def read_chunk(store, path: str, coords, *, metadata: ArrayMetadata | None = None, inner: bool = False,
                out: np.ndarray | None = None, copy: bool = True, missing: str = "fill", backend: str | None = None
                ) -> np.ndarray:
@@ -84,6 +98,20 @@ def read_chunk(store, path: str, coords, *, metadata: ArrayMetadata | None = Non
         >>> read_chunk(s, "a", (1, 1), inner=True, metadata=m).tolist()
         [[-1, -1], [-1, -1]]
     """
+    try:
+        return _read_chunk(store, path, coords, metadata=metadata, inner=inner,
+                            out=out, copy=copy, missing=missing, backend=backend)
+    except ChunkDecodeError as err:
+        if err.key is not None or backend == "python":
+            raise
+        # a fast backend reports a failure for a whole box; the python backend names the chunk
+        name_the_chunk(err, lambda: _read_chunk(store, path, coords, metadata=metadata, inner=inner,
+                                           out=out, copy=copy, missing=missing, backend="python"))
+
+
+def _read_chunk(store, path: str, coords, *, metadata: ArrayMetadata | None = None, inner: bool = False,
+               out: np.ndarray | None = None, copy: bool = True, missing: str = "fill", backend: str | None = None
+               ) -> np.ndarray:
     path = node_path(store, path) if metadata is None else path
     meta = array_node(store, path, metadata)
     check_missing(missing)

@@ -24,12 +24,17 @@ import numpy as np
 
 from zarrkit.core.backends.base import Node
 from zarrkit.core.backends.choice import choose_backend
-from zarrkit.core.chunk import as_value, check_missing
+from zarrkit.core.chunk import as_value, check_missing, name_the_chunk
 from zarrkit.core.context import in_context, node_path
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.node import array_node, check_codecs
 from zarrkit.core.selection import SelectionPlan, plan_selection
-from zarrkit.errors import NodeError, ReadOnlyError, ShapeMismatchError
+from zarrkit.errors import (
+    ChunkDecodeError,
+    NodeError,
+    ReadOnlyError,
+    ShapeMismatchError,
+)
 
 __all__ = ["read_region", "write_region"]
 
@@ -102,6 +107,20 @@ def read_region(store, path: str, selection: Any = Ellipsis, *, indexing: str = 
         >>> read_region(s, "a", ([0, 4], [1, 3]), indexing="points", metadata=m).tolist()
         [1, 23]
     """
+    try:
+        return _read_region(store, path, selection, indexing=indexing, metadata=metadata,
+                            out=out, copy=copy, missing=missing, backend=backend)
+    except ChunkDecodeError as err:
+        if err.key is not None or backend == "python":
+            raise
+        # a fast backend reports a failure for a whole box; the python backend names the chunk
+        name_the_chunk(err, lambda: _read_region(store, path, selection, indexing=indexing, metadata=metadata,
+                                           out=out, copy=copy, missing=missing, backend="python"))
+
+
+def _read_region(store, path: str, selection: Any = Ellipsis, *, indexing: str = "numpy",
+                 metadata: ArrayMetadata | None = None, out: np.ndarray | None = None, copy: bool = True,
+                 missing: str = "fill", backend: str | None = None) -> np.ndarray:
     path = node_path(store, path) if metadata is None else path
     meta = array_node(store, path, metadata)
     check_missing(missing)
