@@ -22,7 +22,8 @@ Example:
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Array:
         self.refresh()
 
     @classmethod
-    def from_metadata(cls, store, path: str, metadata: ArrayMetadata, *, backend: str | None = None) -> "Array":
+    def from_metadata(cls, store, path: str, metadata: ArrayMetadata, *, backend: str | None = None) -> Array:
         """A handle on metadata the caller already holds (from consolidated metadata, say): no read."""
         self = cls.__new__(cls)
         self.store = store
@@ -63,7 +64,7 @@ class Array:
         return self
 
     # ------------------------------------------------------------------ metadata
-    def refresh(self) -> "Array":
+    def refresh(self) -> Array:
         """Re-read the metadata (after changes by another process)."""
         self._gen = self._generation()
         meta = node_functions.read_metadata(self.store, self.path)
@@ -167,12 +168,12 @@ class Array:
                              fancy=False, meta=np.empty((0,) * meta.ndim, dtype=meta.dtype))
 
     @property
-    def oindex(self) -> "_Indexer":
+    def oindex(self) -> _Indexer:
         """Orthogonal indexing: each index array selects along its own axis."""
         return _Indexer(self, "orthogonal")
 
     @property
-    def vindex(self) -> "_Indexer":
+    def vindex(self) -> _Indexer:
         """Point indexing: the index arrays give coordinates, broadcast together."""
         return _Indexer(self, "points")
 
@@ -218,7 +219,7 @@ class Array:
         if self._owns_store:
             self.store.close()
 
-    def __enter__(self) -> "Array":
+    def __enter__(self) -> Array:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -33,7 +33,7 @@ from zarrkit.errors import (
     ShapeMismatchError,
 )
 
-__all__ = ["read_chunk", "write_chunk", "delete_chunk", "check_missing", "as_value", "name_the_chunk"]
+__all__ = ["as_value", "check_missing", "delete_chunk", "name_the_chunk", "read_chunk", "write_chunk"]
 
 
 def check_missing(missing: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from zarrkit.core.context import DOCUMENT_NAMES
 from zarrkit.errors import MetadataError
 
-__all__ = ["consolidated_members", "v2_consolidated_members", "V2_CONSOLIDATED_KEY"]
+__all__ = ["V2_CONSOLIDATED_KEY", "consolidated_members", "v2_consolidated_members"]
 
 V2_CONSOLIDATED_KEY = ".zmetadata"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from zarrkit.errors import NodeError
 from zarrkit.storage.keys import check_node_path
 
-__all__ = ["node_path", "document_key", "in_context", "NODE_DOCUMENTS", "DOCUMENT_NAMES"]
+__all__ = ["DOCUMENT_NAMES", "NODE_DOCUMENTS", "document_key", "in_context", "node_path"]
 
 #: the documents that make a node exist (v3, then v2 array and group)
 NODE_DOCUMENTS = ("zarr.json", ".zarray", ".zgroup")

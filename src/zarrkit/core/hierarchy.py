@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from zarrkit.core.array import Array
 from zarrkit.core.consolidated import (

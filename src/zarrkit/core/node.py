@@ -17,7 +17,8 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from zarrkit.core import cache
 from zarrkit.core.consolidated import consolidated_members
@@ -48,16 +49,16 @@ from zarrkit.errors import (
 from zarrkit.storage.consolidated import consolidate_metadata
 
 __all__ = [
-    "read_metadata",
     "array_node",
     "check_codecs",
+    "consolidate",
     "create_array",
     "create_group",
-    "update_attributes",
-    "list_children",
     "delete_node",
-    "consolidate",
     "invalidate",
+    "list_children",
+    "read_metadata",
+    "update_attributes",
 ]
 
 

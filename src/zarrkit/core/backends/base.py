@@ -29,7 +29,7 @@ from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.selection import OrthogonalPlan, PointPlan
 from zarrkit.errors import ChecksumError, ChunkDecodeError, ChunkNotFoundError
 
-__all__ = ["Backend", "Capabilities", "Node", "refusal", "all_codec_names"]
+__all__ = ["Backend", "Capabilities", "Node", "all_codec_names", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Capabilities:
 class Node:
     """What a backend call needs about one array: the store, the path and the metadata."""
 
-    __slots__ = ("store", "path", "meta", "prefix", "identity")
+    __slots__ = ("identity", "meta", "path", "prefix", "store")
 
     def __init__(self, store, path: str, meta: ArrayMetadata) -> None:
         self.store = store

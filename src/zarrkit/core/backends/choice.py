@@ -25,7 +25,7 @@ from zarrkit.core.backends.base import Backend, refusal
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.errors import BackendUnsupportedError, InvalidOptionError
 
-__all__ = ["choose_backend", "backend_named", "BACKEND_NAMES"]
+__all__ = ["BACKEND_NAMES", "backend_named", "choose_backend"]
 
 log = logging.getLogger("zarrkit.core")
 

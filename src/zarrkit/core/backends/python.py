@@ -24,7 +24,8 @@ Example:
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.core.sharding import MISSING, is_fill, shard_index_cache
 from zarrkit.errors import ChunkDecodeError, OutOfBoundsError, ZarrkitError
 
-__all__ = ["name", "capabilities", "store_refusal", "Node", "is_fill", "chunk_lock", "read_chunk", "write_chunk", "delete_chunk", "read_plan", "write_plan", "read_points", "write_points"]
+__all__ = ["Node", "capabilities", "chunk_lock", "delete_chunk", "is_fill", "name", "read_chunk", "read_plan", "read_points", "store_refusal", "write_chunk", "write_plan", "write_points"]
 
 name = "python"
 #: serves every case: both formats, every registered codec, every store and option
@@ -54,7 +55,7 @@ _STRIPES = [threading.Lock() for _ in range(256)]
 _COALESCE_GAP = 64 * 1024  # merge inner-chunk ranges closer than this into one read
 
 
-def chunk_lock(node: "Node", key: str) -> threading.Lock:
+def chunk_lock(node: Node, key: str) -> threading.Lock:
     """The striped lock serialising read-modify-writes of one chunk or shard."""
     return _STRIPES[hash((node.identity, key)) % len(_STRIPES)]
 

@@ -36,8 +36,19 @@ from zarrkit.core.pool import run_all
 from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.errors import ChunkDecodeError, OutOfBoundsError
 
-__all__ = ["name", "capabilities", "store_refusal", "available", "read_box", "read_plan", "read_points", "read_chunk", "write_plan",
-           "write_points", "write_chunk"]
+__all__ = [
+    "available",
+    "capabilities",
+    "name",
+    "read_box",
+    "read_chunk",
+    "read_plan",
+    "read_points",
+    "store_refusal",
+    "write_chunk",
+    "write_plan",
+    "write_points",
+]
 
 name = "zarrs"
 ZARRISTA_VERSION = "0.1.0"

@@ -50,7 +50,7 @@ from zarrkit.core.codecs.v2 import V2Chain
 from zarrkit.core.codecs.vlen import VlenBytesCodec, VlenUtf8Codec
 
 # sharding_indexed registers itself too; it builds on the names above, so it comes last
-from zarrkit.core import sharding as _sharding  # noqa: E402, F401, I001  # isort: skip
+from zarrkit.core import sharding as _sharding  # noqa: F401  # isort: skip
 
 __all__ = [
     "ArrayArrayCodec",

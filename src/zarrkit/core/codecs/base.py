@@ -17,8 +17,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["StageKind", "ChunkSpec", "CodecFailure", "CodecStage", "ArrayArrayCodec", "ArrayBytesCodec",
-           "BytesBytesCodec"]
+__all__ = [
+    "ArrayArrayCodec",
+    "ArrayBytesCodec",
+    "BytesBytesCodec",
+    "ChunkSpec",
+    "CodecFailure",
+    "CodecStage",
+    "StageKind",
+]
 
 
 class StageKind(enum.Enum):
@@ -62,7 +69,7 @@ class CodecStage:
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def resolve(self, spec: ChunkSpec) -> "CodecStage":
+    def resolve(self, spec: ChunkSpec) -> CodecStage:
         """Fill in what depends on the chunk (blosc's typesize, bytes' endian)."""
         return self
 

@@ -27,7 +27,7 @@ from zarrkit.core.codecs.base import BytesBytesCodec, CodecFailure
 from zarrkit.core.codecs.registry import register_codec
 from zarrkit.errors import MetadataError
 
-__all__ = ["NumcodecsCompressor", "GzipCodec", "ZstdCodec", "BloscCodec"]
+__all__ = ["BloscCodec", "GzipCodec", "NumcodecsCompressor", "ZstdCodec"]
 
 
 class NumcodecsCompressor(BytesBytesCodec):

@@ -15,13 +15,14 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from zarrkit.core.codecs.base import CodecStage, StageKind
 from zarrkit.errors import MetadataError, UnknownCodecError
 
-__all__ = ["CodecEntry", "register_codec", "codec_entry", "registered_codecs", "parse_codec"]
+__all__ = ["CodecEntry", "codec_entry", "parse_codec", "register_codec", "registered_codecs"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import numpy as np
 from zarrkit.core.codecs.base import ArrayBytesCodec, CodecFailure
 from zarrkit.core.codecs.registry import register_codec
 
-__all__ = ["VlenCodec", "VlenUtf8Codec", "VlenBytesCodec"]
+__all__ = ["VlenBytesCodec", "VlenCodec", "VlenUtf8Codec"]
 
 
 class VlenCodec(ArrayBytesCodec):

@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class ArrayMetadata:
         doc = {k: v for k, v in doc.items() if k != "attributes"}
         return json.dumps(doc, sort_keys=True)
 
-    def with_attributes(self, attributes: Mapping[str, Any]) -> "ArrayMetadata":
+    def with_attributes(self, attributes: Mapping[str, Any]) -> ArrayMetadata:
         return dataclasses.replace(self, attributes=dict(attributes))
 
     def fill_value_json(self) -> Any:
@@ -193,14 +194,14 @@ class ArrayMetadata:
 
     # ------------------------------------------------------------------ parse
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> "ArrayMetadata":
+    def from_dict(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> ArrayMetadata:
         """Parse a v3 ``zarr.json`` or a v2 ``.zarray`` (with its ``.zattrs`` as ``attributes``)."""
         if doc.get("zarr_format") == 2:
             return cls._from_v2(doc, attributes or {})
         return cls._from_v3(doc)
 
     @classmethod
-    def _from_v3(cls, doc: Mapping[str, Any]) -> "ArrayMetadata":
+    def _from_v3(cls, doc: Mapping[str, Any]) -> ArrayMetadata:
         for required in ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_value", "codecs"):
             if required not in doc:
                 raise MetadataError(f"array document lacks the required field {required!r}")
@@ -248,7 +249,7 @@ class ArrayMetadata:
         return dataclasses.replace(meta, codecs=tuple(chain.to_dicts()))
 
     @classmethod
-    def _from_v2(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any]) -> "ArrayMetadata":
+    def _from_v2(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any]) -> ArrayMetadata:
         for required in ("shape", "chunks", "dtype", "compressor", "fill_value", "order", "filters"):
             if required not in doc:
                 raise MetadataError(f".zarray lacks the required field {required!r}")

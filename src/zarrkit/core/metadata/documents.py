@@ -25,8 +25,9 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from zarrkit.core.context import DOCUMENT_NAMES, document_key, in_context
 from zarrkit.core.metadata.array import ArrayMetadata

@@ -9,13 +9,14 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from zarrkit.errors import MetadataError, UnsupportedMetadataError
 
-__all__ = ["dumps", "node_documents", "int_tuple", "parse_key_encoding", "extension_fields"]
+__all__ = ["dumps", "extension_fields", "int_tuple", "node_documents", "parse_key_encoding"]
 
 
 def dumps(doc: Mapping[str, Any]) -> bytes:

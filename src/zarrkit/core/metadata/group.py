@@ -9,8 +9,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from zarrkit.core.metadata.array import ArrayMetadata
 from zarrkit.core.metadata.fields import extension_fields, node_documents
@@ -35,7 +36,7 @@ class GroupMetadata:
 
     node_type = "group"
 
-    def with_attributes(self, attributes: Mapping[str, Any]) -> "GroupMetadata":
+    def with_attributes(self, attributes: Mapping[str, Any]) -> GroupMetadata:
         return dataclasses.replace(self, attributes=dict(attributes))
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,7 +53,7 @@ class GroupMetadata:
         return node_documents(self)
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> "GroupMetadata":
+    def from_dict(cls, doc: Mapping[str, Any], attributes: Mapping[str, Any] | None = None) -> GroupMetadata:
         if doc.get("zarr_format") == 2:
             if not isinstance(attributes or {}, dict):
                 raise MetadataError(".zattrs must be an object")
