@@ -2,8 +2,8 @@
 
 The functions take an open store and a node path; :class:`Array` is a thin handle over them.
 Two backends do the chunk work: ``python`` (numpy + numcodecs, everything) and ``zarrs``
-(zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.  :func:`open_hierarchy` serves a whole hierarchy from its
-root's consolidated metadata.
+(zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.
+:func:`open_hierarchy` serves a whole hierarchy from its root's consolidated metadata.
 
 Modules: ``node`` (metadata functions), ``chunk``, ``region``, ``array`` (:class:`Array`,
 :func:`open_array`), ``hierarchy``, ``metadata/`` (models and document parsing), ``codecs/``,

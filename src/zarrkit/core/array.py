@@ -131,10 +131,12 @@ class Array:
 
     # ------------------------------------------------------------------ data
     def _read(self, selection: Any, indexing: str) -> np.ndarray:
-        return region_functions.read_region(self.store, self.path, selection, indexing=indexing, metadata=self.metadata, backend=self.backend)
+        return region_functions.read_region(self.store, self.path, selection, indexing=indexing,
+                                            metadata=self.metadata, backend=self.backend)
 
     def _write(self, selection: Any, value: Any, indexing: str) -> None:
-        region_functions.write_region(self.store, self.path, selection, value, indexing=indexing, metadata=self.metadata, backend=self.backend)
+        region_functions.write_region(self.store, self.path, selection, value, indexing=indexing,
+                                      metadata=self.metadata, backend=self.backend)
 
     def __getitem__(self, selection: Any) -> np.ndarray:
         return self._read(selection, "numpy")
@@ -178,10 +180,12 @@ class Array:
         return _Indexer(self, "points")
 
     def read_region(self, selection: Any = Ellipsis, **kwargs: Any) -> np.ndarray:
-        return region_functions.read_region(self.store, self.path, selection, metadata=self.metadata, backend=self.backend, **kwargs)
+        return region_functions.read_region(self.store, self.path, selection, metadata=self.metadata,
+                                            backend=self.backend, **kwargs)
 
     def write_region(self, selection: Any, value: Any, **kwargs: Any) -> None:
-        region_functions.write_region(self.store, self.path, selection, value, metadata=self.metadata, backend=self.backend, **kwargs)
+        region_functions.write_region(self.store, self.path, selection, value, metadata=self.metadata,
+                                      backend=self.backend, **kwargs)
 
     def read_chunk(self, coords, **kwargs: Any) -> np.ndarray:
         return chunk_functions.read_chunk(self.store, self.path, coords, metadata=self.metadata, backend=self.backend, **kwargs)

@@ -22,11 +22,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from zarrkit.errors import UnsupportedOperationError, ZarrkitError
+from zarrkit.core.metadata import decode_document, parse_documents
+from zarrkit.errors import MetadataError, UnsupportedOperationError, ZarrkitError
 
 __all__ = ["DocumentError", "Documents", "document_key", "read_documents"]
 
@@ -78,10 +78,11 @@ def document_key(path: str, name: str = "zarr.json") -> str:
 
 
 def _parse(raw: bytes, key: str) -> Any:
+    """JSON through the core's one document decoder; its refusal becomes a report entry."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise _Bad(key, f"malformed JSON: {err}") from None
+        return decode_document(raw, key=key)
+    except MetadataError as err:
+        raise _Bad(key, err.detail) from None
 
 
 class _Bad(Exception):
@@ -92,8 +93,6 @@ class _Bad(Exception):
 
 def _check(path: str, doc: dict[str, Any], key: str) -> None:
     """Refuse what zarrkit's own metadata parser refuses, and attributes that are no object."""
-    from zarrkit.core.metadata import parse_documents
-
     if not isinstance(doc.get("attributes", {}), dict):
         raise _Bad(key, f"'attributes' must be an object, got {type(doc['attributes']).__name__}")
     try:

@@ -15,10 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
+from zarrkit.core.metadata import decode_document
+from zarrkit.errors import MetadataError
 from zarrkit.validate.documents import Documents, document_key
 from zarrkit.validate.report import Check
 
@@ -66,8 +67,8 @@ def consolidated_checks(store, docs: Documents) -> list[Check]:
             key = document_key(path)
             raw = store.get(key)
             try:
-                own = json.loads(raw) if raw is not None else None
-            except ValueError:
+                own = decode_document(raw, key=key) if raw is not None else None
+            except MetadataError:
                 stale.append(Check("consolidated metadata", "fail", "the node's own document is malformed JSON",
                                    node=path, key=key))
                 continue
@@ -78,9 +79,9 @@ def consolidated_checks(store, docs: Documents) -> list[Check]:
             key = document_key(path, name)
             raw, raw_attrs = store.get(key), store.get(document_key(path, ".zattrs"))
             try:
-                own = json.loads(raw) if raw is not None else None
-                attrs = json.loads(raw_attrs) if raw_attrs is not None else {}
-            except ValueError:
+                own = decode_document(raw, key=key) if raw is not None else None
+                attrs = decode_document(raw_attrs) if raw_attrs is not None else {}
+            except MetadataError:
                 own, attrs = None, None
             same = own == _without(copy, "node_type", "attributes") and attrs == copy.get("attributes", {})
         if not same:

@@ -38,7 +38,8 @@ from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.core.sharding import MISSING, is_fill, shard_index_cache
 from zarrkit.errors import ChunkDecodeError, OutOfBoundsError, ZarrkitError
 
-__all__ = ["Node", "capabilities", "chunk_lock", "delete_chunk", "is_fill", "name", "read_chunk", "read_plan", "read_points", "store_refusal", "write_chunk", "write_plan", "write_points"]
+__all__ = ["Node", "capabilities", "chunk_lock", "delete_chunk", "is_fill", "name", "read_chunk", "read_plan",
+           "read_points", "store_refusal", "write_chunk", "write_plan", "write_points"]
 
 name = "python"
 #: serves every case: both formats, every registered codec, every store and option
@@ -122,7 +123,8 @@ def _inner_flat(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[tuple[int
 Consumer = Callable[[np.ndarray | None], None]
 
 
-def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, Consumer, np.ndarray | None]], missing: str) -> None:
+def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, Consumer, np.ndarray | None]],
+                      missing: str) -> None:
     """Read some inner chunks of one shard: ``items`` are ``(flat position, consumer, dest)``."""
     meta = node.meta
     codec = meta.sharding
@@ -149,7 +151,8 @@ def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int,
                         pieces.append((None, consumer, dest))
                     else:
                         if int(off) + int(nb) > len(view):
-                            raise node.decode_error(key, CodecFailure("sharding_indexed", "inner chunk runs past the end of the shard"))
+                            raise node.decode_error(
+                                key, CodecFailure("sharding_indexed", "inner chunk runs past the end of the shard"))
                         pieces.append((view[int(off) : int(off) + int(nb)], consumer, dest))
             else:
                 index = _shard_index(node, key, use_cache=attempt == 0)

@@ -66,7 +66,8 @@ class V2Chain:
         if self.stored.kind == "O":
             arr = np.asarray(buf, dtype=object)
         else:
-            arr = np.frombuffer(memoryview(buf).cast("B") if not isinstance(buf, np.ndarray) else buf.view(np.uint8).reshape(-1), dtype=self.stored)
+            raw = buf.view(np.uint8).reshape(-1) if isinstance(buf, np.ndarray) else memoryview(buf).cast("B")
+            arr = np.frombuffer(raw, dtype=self.stored)
         size = int(np.prod(self.spec.shape))
         if arr.size != size:
             raise CodecFailure(name if name != "?" else "bytes", f"expected {size} items, got {arr.size}")
