@@ -172,3 +172,25 @@ def test_header_only_err_and_dq_convert_and_come_back(tmp_path):
         for i in range(4):  # the first EXTVER set, headers and pixels as they were
             assert a[i].header.tostring() == b[i].header.tostring()
         assert np.array_equal(a[1].data, b[1].data) and b[2].data is None and b[3].data is None
+
+
+def test_info_shows_a_damaged_tree_and_archive_without_a_traceback(tmp_path):
+    from zarrkit import core, image
+    from zarrkit.storage import open_store
+
+    with open_store(str(tmp_path / "plain.zarr"), mode="w") as store:
+        core.create_group(store, "")
+        core.create_array(store, "good", core.array_metadata((4,), "u1", (4,)))
+        core.create_array(store, "bad", core.array_metadata((4,), "u1", (4,)))
+    (tmp_path / "plain.zarr" / "bad" / "zarr.json").write_text('{"zarr_format": 3, "node_type": "array"')
+    out = run_cli("info", str(tmp_path / "plain.zarr"))
+    assert out.returncode == 0, out.stderr
+    assert "unreadable" in out.stdout and "malformed JSON" in out.stdout and "good array" in out.stdout
+
+    url = image.write(image.ImageArchive(np.ones((8, 8), "f4")), str(tmp_path / "a.zarr"))
+    root = json.loads((tmp_path / "a.zarr" / "zarr.json").read_text())
+    root["consolidated_metadata"]["metadata"]["image"]["shape"] = "eight"
+    (tmp_path / "a.zarr" / "zarr.json").write_text(json.dumps(root))
+    out = run_cli("info", url)
+    assert out.returncode == 0, out.stderr
+    assert "image: cannot summarise: MetadataError" in out.stdout and "Traceback" not in out.stderr

@@ -38,8 +38,10 @@ def test_block_mean_matches_the_reference(h, w, lead, dtype, seed, with_nan):
     want = reference(data)
     assert got.dtype == data.dtype and got.shape == want.shape
     if data.dtype.kind == "f":
-        np.testing.assert_array_max_ulp(got, want, maxulp=1) if not np.isnan(want).any() else \
-            np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+        # Sums of up to four values in another order differ by a few units of the largest
+        # value's last place (a relative bound fails where values cancel); NaN where the reference has it.
+        scale = float(np.nanmax(np.abs(data))) if not np.isnan(data).all() else 0.0
+        np.testing.assert_allclose(got, want, rtol=0, atol=4 * np.finfo(data.dtype).eps * scale, equal_nan=True)
     else:
         assert np.array_equal(got, want)
 

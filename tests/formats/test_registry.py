@@ -57,8 +57,8 @@ class Toy(Format):
     def checks(self, context):
         from zarrkit.validate.report import Check
 
-        n = len(context.documents)
-        yield Check("toy nodes", "ok" if n == 1 else "fail", f"{n} nodes", node="")
+        n = sum(doc.get("node_type") == "array" for doc in context.documents.values())
+        yield Check("toy nodes", "ok" if n == 1 else "fail", f"{n} arrays", node="")
 
     def summary(self, store, attributes):
         return {"nodes": len(attributes["zarrkit"])}
@@ -88,7 +88,7 @@ def test_claiming_uses_the_marker_and_validate_runs_the_claimed_checks(toy):
 
     report = validate(_toy_store({"format": "toy", "version": "1.0"}))
     (check,) = [c for c in report.checks if c.name == "toy nodes"]
-    assert check.status == "ok" and check.detail == "1 nodes"
+    assert check.status == "ok" and check.detail == "1 arrays"
 
 
 def test_info_shows_the_claiming_formats_summary(toy):

@@ -39,6 +39,8 @@ def human_bytes(n: int) -> str:
 def _label(node: NodeInfo) -> str:
     name = escape(node.path.rsplit("/", 1)[-1] if node.path else "/")
     attrs = escape(f" attrs: {', '.join(node.attribute_keys)}") if node.attribute_keys else ""
+    if node.error is not None:  # a damaged document: say what is wrong, show the rest of the tree
+        return f"[bold]{name}[/bold] [red]unreadable[/red]: {escape(node.error)}"
     if node.node_type == "group":
         return f"[bold]{name}[/bold] group (v{node.zarr_format}), {human_bytes(node.stored_bytes)}{attrs}"
     shards = f" shards {tuple(node.shards)}" if node.shards else ""
@@ -61,16 +63,19 @@ def render_tree(node: NodeInfo, tree: Tree | None = None) -> Tree:
 
 def format_summaries(store) -> dict[str, dict]:
     """The summary of every registered format that claims the store's root, by format name."""
+    from zarrkit.core.metadata import load_document
     from zarrkit.formats import registry
-    from zarrkit.formats.documents import load_root
 
-    root = load_root(store)
+    root = load_document(store, "zarr.json")
     attrs = root.get("attributes") if isinstance(root, dict) else None
     if not isinstance(attrs, dict):
         return {}
     out = {}
     for fmt in registry.claiming(attrs):
-        summary = fmt.summary(store, attrs)
+        try:
+            summary = fmt.summary(store, attrs)
+        except ZarrkitError as err:  # info describes damaged archives too; validate judges them
+            summary = {"error": f"{type(err).__name__}: {err}"}
         if summary is not None:
             out[fmt.name] = summary
     return out
@@ -125,5 +130,8 @@ def run_info(url: str, as_json: bool, console: Console) -> None:
     console.print(escape(f"{store.url} ({store.kind})"), soft_wrap=True)
     console.print(render_tree(root))
     for name, summary in summaries.items():
+        if "error" in summary:
+            console.print(escape(f"{name}: cannot summarise: {summary['error']}"), soft_wrap=True)
+            continue
         for line in registry.get(name).summary_lines(summary):
             console.print(escape(line), soft_wrap=True)

@@ -88,21 +88,29 @@ def validate(
     url: str = typer.Argument(..., help="Store URL or path."),
     strict: bool = typer.Option(False, "--strict", help="Also fail on warnings."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    deep: bool = typer.Option(False, "--deep", help="Also decode every stored chunk of every array."),
 ) -> None:
-    """Check the conventions a store claims against the real readers; exit 1 on failure."""
+    """Check the conventions a store claims against the real readers; exit 1 on failure.
+
+    One line per check (status, check, node and key, detail), then a closing summary line.
+    """
     import json as _json
 
     from zarrkit.validate import validate as run_validate
 
-    report = run_validate(url)
+    report = run_validate(url, deep=deep)
+    ok = report.strict_passed() if strict else report.passed
     if as_json:
-        console.print_json(_json.dumps(report.to_dict()))
+        console.print_json(_json.dumps({**report.to_dict(), "strict": strict, "exit_code": 0 if ok else 1}))
     else:
         console.print(f"{escape(report.url)}: {', '.join(report.conventions) or 'no conventions claimed'}", soft_wrap=True)
         for c in report.checks:
-            colour = {"ok": "green", "warn": "yellow", "fail": "red"}[c.status]
-            console.print(f"  [{colour}]{c.status:4}[/{colour}] {escape(c.name)}: {escape(c.detail)}", soft_wrap=True)
-    ok = report.strict_passed() if strict else report.passed
+            colour = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim"}[c.status]
+            where = f" [{c.node or '/'}{' ' + c.key if c.key else ''}]" if c.node is not None or c.key else ""
+            console.print(f"  [{colour}]{c.status:4}[/{colour}] {escape(c.name)}{escape(where)}: {escape(c.detail)}",
+                          soft_wrap=True, highlight=False)
+        console.print(report.summary() + (" (strict: warnings fail)" if strict and report.passed and not ok else ""),
+                      highlight=False)
     raise typer.Exit(0 if ok else 1)
 
 

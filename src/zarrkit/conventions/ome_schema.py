@@ -19,18 +19,25 @@ Example:
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 __all__ = ["SCHEMA_NAMES", "schema_errors", "schema_text"]
 
-SCHEMA_NAMES = ("image", "strict_image")
+#: every vendored schema a group's attributes can be checked against (``_version`` is only referred to)
+SCHEMA_NAMES = ("image", "strict_image", "label", "strict_label", "plate", "strict_plate",
+                "well", "strict_well", "bf2raw", "ome")
 _BASE = "https://ngff.openmicroscopy.org/{version}/schemas/{name}.schema"
 
 
 def schema_text(name: str, version: str = "0.5") -> bytes:
-    """The vendored schema file ``name`` (``image``, ``strict_image``, ``_version``) as bytes."""
+    """The vendored schema file ``name`` (one of :data:`SCHEMA_NAMES`, or ``_version``) as bytes.
+
+    Example:
+        >>> json.loads(schema_text("plate"))["$id"]
+        'https://ngff.openmicroscopy.org/0.5/schemas/plate.schema'
+    """
     folder = resources.files("zarrkit.conventions") / "schemas" / f"ome-{version}"
     path = folder / f"{name}.schema"
     if not path.is_file():
@@ -38,14 +45,14 @@ def schema_text(name: str, version: str = "0.5") -> bytes:
     return path.read_bytes()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str, version: str):
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
     registry = Registry()
-    for part in ("image", "strict_image", "_version"):
+    for part in (*SCHEMA_NAMES, "_version"):
         contents = json.loads(schema_text(part, version))
         # Registered under the address the other files use, whatever $id the file carries.
         resource = Resource.from_contents(contents, default_specification=DRAFT202012)

@@ -3,6 +3,11 @@
 The functions take an open store and a node path; :class:`Array` is a thin handle over them.
 Two backends do the chunk work: ``python`` (numpy + numcodecs, everything) and ``zarrs``
 (zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.
+:func:`open_hierarchy` serves a whole hierarchy from its root's consolidated metadata.
+
+Modules: ``node`` (metadata functions), ``chunk``, ``region``, ``array`` (:class:`Array`,
+:func:`open_array`), ``hierarchy``, ``metadata/`` (models and document parsing), ``codecs/``,
+``sharding``, ``selection``, ``cache``, ``tree`` (``describe_tree``), ``backends/``.
 
 Example:
     >>> import numpy as np
@@ -15,32 +20,29 @@ Example:
     1.0
 """
 
-from zarrkit.core.api import (
-    array_metadata,
+from zarrkit.core.array import Array, open_array
+from zarrkit.core.cache import configure, stats
+from zarrkit.core.chunk import delete_chunk, read_chunk, write_chunk
+from zarrkit.core.hierarchy import Hierarchy, open_hierarchy
+from zarrkit.core.metadata import ArrayMetadata, GroupMetadata, array_metadata
+from zarrkit.core.node import (
     consolidate,
     create_array,
     create_group,
-    delete_chunk,
     delete_node,
     invalidate,
     list_children,
-    open_array,
-    read_chunk,
     read_metadata,
-    read_region,
     update_attributes,
-    write_chunk,
-    write_region,
 )
-from zarrkit.core.array import Array
-from zarrkit.core.cache import configure, stats
-from zarrkit.core.metadata import ArrayMetadata, GroupMetadata
+from zarrkit.core.region import read_region, write_region
 from zarrkit.core.tree import NodeInfo, describe_tree
 
 __all__ = [
     "Array",
     "ArrayMetadata",
     "GroupMetadata",
+    "Hierarchy",
     "NodeInfo",
     "array_metadata",
     "configure",
@@ -53,6 +55,7 @@ __all__ = [
     "invalidate",
     "list_children",
     "open_array",
+    "open_hierarchy",
     "read_chunk",
     "read_metadata",
     "read_region",

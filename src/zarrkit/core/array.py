@@ -1,4 +1,4 @@
-"""The thin :class:`Array` handle over the functional API.
+"""The thin :class:`Array` handle over the functional API, and :func:`open_array`.
 
 It holds the metadata and passes it as ``metadata=`` on every call; before each call it
 compares one integer, the generation of its node (and ancestors), which every zarrkit
@@ -8,7 +8,7 @@ metadata change in this process bumps.  Changes made by other processes need
 Example:
     >>> import numpy as np
     >>> from zarrkit.storage import open_store
-    >>> from zarrkit.core.api import create_array, array_metadata
+    >>> from zarrkit.core import create_array, array_metadata
     >>> s = open_store("memory://", mode="w")
     >>> _ = create_array(s, "img", array_metadata((4, 4), "u2", (2, 2), dimension_names=["y", "x"]))
     >>> a = Array(s, "img")
@@ -22,16 +22,21 @@ Example:
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from zarrkit.core import api, cache
+from zarrkit.core import cache
+from zarrkit.core import chunk as chunk_functions
+from zarrkit.core import node as node_functions
+from zarrkit.core import region as region_functions
 from zarrkit.core.metadata import ArrayMetadata
-from zarrkit.errors import NodeTypeError
+from zarrkit.errors import InvalidOptionError, NodeTypeError, ZarrkitError
+from zarrkit.storage import ByteStore, open_store
 from zarrkit.storage.keys import check_node_path
 
-__all__ = ["Array"]
+__all__ = ["Array", "open_array"]
 
 
 class Array:
@@ -46,7 +51,7 @@ class Array:
         self.refresh()
 
     @classmethod
-    def from_metadata(cls, store, path: str, metadata: ArrayMetadata, *, backend: str | None = None) -> "Array":
+    def from_metadata(cls, store, path: str, metadata: ArrayMetadata, *, backend: str | None = None) -> Array:
         """A handle on metadata the caller already holds (from consolidated metadata, say): no read."""
         self = cls.__new__(cls)
         self.store = store
@@ -59,10 +64,10 @@ class Array:
         return self
 
     # ------------------------------------------------------------------ metadata
-    def refresh(self) -> "Array":
+    def refresh(self) -> Array:
         """Re-read the metadata (after changes by another process)."""
         self._gen = self._generation()
-        meta = api.read_metadata(self.store, self.path)
+        meta = node_functions.read_metadata(self.store, self.path)
         if not isinstance(meta, ArrayMetadata):
             raise NodeTypeError("this node is a group, not an array", url=self.store.url, path=self.path)
         self._meta = meta
@@ -126,10 +131,12 @@ class Array:
 
     # ------------------------------------------------------------------ data
     def _read(self, selection: Any, indexing: str) -> np.ndarray:
-        return api.read_region(self.store, self.path, selection, indexing=indexing, metadata=self.metadata, backend=self.backend)
+        return region_functions.read_region(self.store, self.path, selection, indexing=indexing,
+                                            metadata=self.metadata, backend=self.backend)
 
     def _write(self, selection: Any, value: Any, indexing: str) -> None:
-        api.write_region(self.store, self.path, selection, value, indexing=indexing, metadata=self.metadata, backend=self.backend)
+        region_functions.write_region(self.store, self.path, selection, value, indexing=indexing,
+                                      metadata=self.metadata, backend=self.backend)
 
     def __getitem__(self, selection: Any) -> np.ndarray:
         return self._read(selection, "numpy")
@@ -148,7 +155,7 @@ class Array:
 
         Example:
             >>> from zarrkit.storage import open_store
-            >>> from zarrkit.core.api import create_array, array_metadata, write_region
+            >>> from zarrkit.core import create_array, array_metadata, write_region
             >>> s = open_store("memory://", mode="w"); _ = create_array(s, "a", array_metadata((6,), "i4", (4,)))
             >>> write_region(s, "a", ..., range(6)); d = Array(s, "a").to_dask()
             >>> d.chunks, int(d.sum().compute())
@@ -163,36 +170,38 @@ class Array:
                              fancy=False, meta=np.empty((0,) * meta.ndim, dtype=meta.dtype))
 
     @property
-    def oindex(self) -> "_Indexer":
+    def oindex(self) -> _Indexer:
         """Orthogonal indexing: each index array selects along its own axis."""
         return _Indexer(self, "orthogonal")
 
     @property
-    def vindex(self) -> "_Indexer":
+    def vindex(self) -> _Indexer:
         """Point indexing: the index arrays give coordinates, broadcast together."""
         return _Indexer(self, "points")
 
     def read_region(self, selection: Any = Ellipsis, **kwargs: Any) -> np.ndarray:
-        return api.read_region(self.store, self.path, selection, metadata=self.metadata, backend=self.backend, **kwargs)
+        return region_functions.read_region(self.store, self.path, selection, metadata=self.metadata,
+                                            backend=self.backend, **kwargs)
 
     def write_region(self, selection: Any, value: Any, **kwargs: Any) -> None:
-        api.write_region(self.store, self.path, selection, value, metadata=self.metadata, backend=self.backend, **kwargs)
+        region_functions.write_region(self.store, self.path, selection, value, metadata=self.metadata,
+                                      backend=self.backend, **kwargs)
 
     def read_chunk(self, coords, **kwargs: Any) -> np.ndarray:
-        return api.read_chunk(self.store, self.path, coords, metadata=self.metadata, backend=self.backend, **kwargs)
+        return chunk_functions.read_chunk(self.store, self.path, coords, metadata=self.metadata, backend=self.backend, **kwargs)
 
     def write_chunk(self, coords, data, **kwargs: Any) -> None:
-        api.write_chunk(self.store, self.path, coords, data, metadata=self.metadata, backend=self.backend, **kwargs)
+        chunk_functions.write_chunk(self.store, self.path, coords, data, metadata=self.metadata, backend=self.backend, **kwargs)
 
     def delete_chunk(self, coords, **kwargs: Any) -> None:
-        api.delete_chunk(self.store, self.path, coords, metadata=self.metadata, **kwargs)
+        chunk_functions.delete_chunk(self.store, self.path, coords, metadata=self.metadata, **kwargs)
 
     def iter_chunks(self, *, inner: bool = False) -> Iterator[tuple[tuple[int, ...], tuple[slice, ...]]]:
         """``(chunk coords, region of the array)`` for every chunk (inner chunks with ``inner=True``).
 
         Example:
             >>> from zarrkit.storage import open_store
-            >>> from zarrkit.core.api import create_array, array_metadata
+            >>> from zarrkit.core import create_array, array_metadata
             >>> s = open_store("memory://", mode="w"); _ = create_array(s, "a", array_metadata((3,), "u1", (2,)))
             >>> list(Array(s, "a").iter_chunks())
             [((0,), (slice(0, 2, None),)), ((1,), (slice(2, 3, None),))]
@@ -205,7 +214,7 @@ class Array:
 
     def update_attributes(self, updates, *, replace: bool = False) -> dict[str, Any]:
         """Merge (or replace) attributes; returns the new attributes."""
-        new = api.update_attributes(self.store, self.path, updates, replace=replace)
+        new = node_functions.update_attributes(self.store, self.path, updates, replace=replace)
         return dict(new.attributes)
 
     # ------------------------------------------------------------------ lifetime
@@ -214,7 +223,7 @@ class Array:
         if self._owns_store:
             self.store.close()
 
-    def __enter__(self) -> "Array":
+    def __enter__(self) -> Array:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -232,3 +241,28 @@ class _Indexer:
 
     def __setitem__(self, selection: Any, value: Any) -> None:
         self.array._write(selection, value, self.mode)
+
+
+def open_array(target, path: str = "", *, mode: str = "r", backend: str | None = None, **open_store_kwargs: Any):
+    """Open an array handle on a URL, path or open store.
+
+    Example:
+        >>> from zarrkit.storage import open_store
+        >>> from zarrkit.core import array_metadata, create_array
+        >>> s = open_store("memory://demo-open", mode="w")
+        >>> _ = create_array(s, "x", array_metadata((3,), "u1", (3,)))
+        >>> with open_array(s, "x", mode="r+") as a:
+        ...     a[1] = 4
+        ...     a[:].tolist()
+        [0, 4, 0]
+    """
+    if mode not in ("r", "r+"):
+        raise InvalidOptionError(f"open_array mode must be 'r' or 'r+', got {mode!r}")
+    owned = not isinstance(target, ByteStore)
+    store = open_store(target, mode=mode, **open_store_kwargs) if owned else target
+    try:
+        return Array(store, path, backend=backend, owns_store=owned)
+    except ZarrkitError:
+        if owned:
+            store.close()
+        raise

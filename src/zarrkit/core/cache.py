@@ -23,11 +23,12 @@ import functools
 import os
 import threading
 from collections import Counter, OrderedDict
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from zarrkit.errors import InvalidOptionError
 
-__all__ = ["configure", "settings", "generation", "bump", "ArrayObjectCache", "array_objects", "stats", "count"]
+__all__ = ["ArrayObjectCache", "array_objects", "bump", "configure", "count", "generation", "settings", "stats"]
 
 _settings: dict[str, Any] = {
     "backend": None,  # None → ZARRKIT_CORE_BACKEND, else "auto"

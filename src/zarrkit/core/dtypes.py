@@ -28,12 +28,12 @@ from zarrkit.errors import MetadataError, UnknownDataTypeError
 
 __all__ = [
     "DataType",
-    "parse_v3_data_type",
-    "parse_v2_dtype",
+    "default_fill",
+    "encode_fill",
     "from_numpy",
     "parse_fill",
-    "encode_fill",
-    "default_fill",
+    "parse_v2_dtype",
+    "parse_v3_data_type",
 ]
 
 _NUMERIC = {

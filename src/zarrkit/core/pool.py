@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["run_all", "usable_cores", "in_worker"]
+__all__ = ["in_worker", "run_all", "usable_cores"]
 
 T = TypeVar("T")
 

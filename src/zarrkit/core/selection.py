@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from zarrkit.errors import OutOfBoundsError, SelectionError
 
-__all__ = ["AxisIndex", "OrthogonalPlan", "PointPlan", "SelectionPlan", "plan_selection", "index_tuple"]
+__all__ = ["AxisIndex", "OrthogonalPlan", "PointPlan", "SelectionPlan", "index_tuple", "plan_selection"]
 
 
 @dataclass(frozen=True)

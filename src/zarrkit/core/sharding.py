@@ -25,7 +25,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 
@@ -37,11 +38,12 @@ from zarrkit.core.codecs import (
     CodecFailure,
     Crc32cCodec,
     build_chain,
+    register_codec,
 )
 from zarrkit.core.pool import run_all
 from zarrkit.errors import MetadataError
 
-__all__ = ["ShardingCodec", "ShardIndexCache", "shard_index_cache", "is_fill", "MISSING"]
+__all__ = ["MISSING", "ShardIndexCache", "ShardingCodec", "is_fill", "shard_index_cache"]
 
 MISSING = np.uint64(2**64 - 1)
 
@@ -93,7 +95,7 @@ class ShardingCodec(ArrayBytesCodec):
         self.per_shard: tuple[int, ...] = ()
         self.index_nbytes = 0
 
-    def resolve(self, spec: ChunkSpec) -> "ShardingCodec":
+    def resolve(self, spec: ChunkSpec) -> ShardingCodec:
         if len(self.chunk_shape) != len(spec.shape):
             raise MetadataError(f"sharding chunk_shape {list(self.chunk_shape)} does not match {len(spec.shape)} dimensions")
         if any(s % c for s, c in zip(spec.shape, self.chunk_shape)):
@@ -292,3 +294,6 @@ shard_index_cache = ShardIndexCache()
 def inner_coords_of(per_shard: tuple[int, ...]):
     """Every inner-chunk coordinate of a shard, in C order."""
     return itertools.product(*(range(n) for n in per_shard))
+
+
+register_codec("sharding_indexed", ShardingCodec)

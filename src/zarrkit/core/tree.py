@@ -4,7 +4,8 @@
 returns one :class:`NodeInfo` per node: kind, shape, dtype, chunk and shard shapes, the
 codec chain, the bytes stored under it and its attribute keys.  It uses consolidated
 metadata when the root carries it (so it works on stores that cannot list) and never
-writes.
+writes.  Documents go through :mod:`zarrkit.core.metadata`'s tolerant mode, so a damaged
+one anywhere in the tree becomes a node whose ``error`` says what is wrong.
 
 Example:
     >>> import json
@@ -18,20 +19,29 @@ Example:
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from zarrkit.core.consolidated import consolidated_members
+from zarrkit.core.context import DOCUMENT_NAMES, document_key
+from zarrkit.core.metadata import (
+    NodeSummary,
+    decode_document,
+    parse_node_document,
+    summarize_documents,
+)
 from zarrkit.errors import MetadataError
+
+__all__ = ["NodeInfo", "describe_tree"]
 
 
 @dataclass
 class NodeInfo:
-    """What ``zarrkit info`` shows for one node."""
+    """What ``zarrkit info`` shows for one node; ``error`` says what is wrong with its metadata."""
 
     path: str
     node_type: str
-    zarr_format: int
+    zarr_format: int | None
     shape: list[int] | None = None
     dtype: str | None = None
     chunks: list[int] | None = None
@@ -40,91 +50,39 @@ class NodeInfo:
     dimension_names: list[str | None] | None = None
     stored_bytes: int = 0
     attribute_keys: list[str] = field(default_factory=list)
-    children: list["NodeInfo"] = field(default_factory=list)
+    children: list[NodeInfo] = field(default_factory=list)
+    error: str | None = None
+
+    @classmethod
+    def from_summary(cls, path: str, summary: NodeSummary) -> NodeInfo:
+        """The node at ``path`` described by a tolerant :class:`NodeSummary`."""
+        return cls(path=path, **{f.name: getattr(summary, f.name) for f in fields(NodeSummary)})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict, children nested."""
         return asdict(self)
 
 
-def _load_json(store, key: str) -> dict[str, Any] | None:
-    raw = store.get(key)
-    if raw is None:
+def _read_node(store, path: str) -> tuple[NodeInfo | None, bytes | None]:
+    """The node's description (``None`` when no node is there) and its raw ``zarr.json``."""
+    raw = store.get(document_key(path, "zarr.json"))
+    if raw is not None:
+        return NodeInfo.from_summary(path, parse_node_document(raw, store=store, path=path, tolerant=True)), raw
+    names = DOCUMENT_NAMES[1:]
+    found = store.get_many([document_key(path, n) for n in names])
+    summary = parse_node_document(dict(zip(names, found)), store=store, path=path, tolerant=True)
+    return (NodeInfo.from_summary(path, summary) if summary is not None else None), None
+
+
+def _consolidated(store, root: NodeInfo, raw: bytes | None) -> dict[str, dict] | None:
+    """The root's consolidated members, or ``None``; a damaged block is noted on the root."""
+    if raw is None or root.node_type != "group" or root.error:
         return None
     try:
-        doc = json.loads(raw)
-    except ValueError as err:
-        raise MetadataError(f"malformed JSON in {key!r} of {store.url}: {err}") from err
-    if not isinstance(doc, dict):
-        raise MetadataError(f"{key!r} in {store.url} is not a JSON object")
-    return doc
-
-
-def _codec_names(codecs: list[dict[str, Any]]) -> tuple[list[str], list[int] | None]:
-    names, inner_chunks = [], None
-    for codec in codecs:
-        name = codec.get("name", "?")
-        if name == "sharding_indexed":
-            conf = codec.get("configuration", {})
-            inner_chunks = list(conf.get("chunk_shape", []))
-            inner, _ = _codec_names(conf.get("codecs", []))
-            names.append(f"sharding_indexed[{', '.join(inner)}]")
-        else:
-            names.append(name)
-    return names, inner_chunks
-
-
-def _from_v3(path: str, doc: dict[str, Any]) -> NodeInfo:
-    node_type = doc.get("node_type")
-    attrs = sorted((doc.get("attributes") or {}).keys())
-    if node_type == "group":
-        return NodeInfo(path, "group", 3, attribute_keys=attrs)
-    if node_type != "array":
-        raise MetadataError(f"node {path or '/'!r}: unknown node_type {node_type!r}")
-    grid = (doc.get("chunk_grid") or {}).get("configuration", {}).get("chunk_shape")
-    codecs, inner = _codec_names(doc.get("codecs", []))
-    dtype = doc.get("data_type")
-    return NodeInfo(
-        path, "array", 3,
-        shape=list(doc.get("shape", [])),
-        dtype=dtype if isinstance(dtype, str) else json.dumps(dtype),
-        chunks=inner if inner is not None else (list(grid) if grid else None),
-        shards=list(grid) if inner is not None and grid else None,
-        codecs=codecs,
-        dimension_names=doc.get("dimension_names"),
-        attribute_keys=attrs,
-    )
-
-
-def _from_v2(path: str, zarray: dict[str, Any] | None, zattrs: dict[str, Any] | None) -> NodeInfo:
-    attrs = sorted((zattrs or {}).keys())
-    if zarray is None:
-        return NodeInfo(path, "group", 2, attribute_keys=attrs)
-    codecs = [f.get("id", "?") for f in (zarray.get("filters") or [])]
-    if zarray.get("compressor"):
-        codecs.append(zarray["compressor"].get("id", "?"))
-    dtype = zarray.get("dtype")
-    return NodeInfo(
-        path, "array", 2,
-        shape=list(zarray.get("shape", [])),
-        dtype=dtype if isinstance(dtype, str) else json.dumps(dtype),
-        chunks=list(zarray.get("chunks", [])),
-        codecs=codecs,
-        dimension_names=(zattrs or {}).get("_ARRAY_DIMENSIONS"),
-        attribute_keys=attrs,
-    )
-
-
-def _read_node(store, path: str) -> NodeInfo | None:
-    prefix = f"{path}/" if path else ""
-    doc = _load_json(store, prefix + "zarr.json")
-    if doc is not None:
-        return _from_v3(path, doc)
-    zarray = _load_json(store, prefix + ".zarray")
-    zgroup = _load_json(store, prefix + ".zgroup") if zarray is None else None
-    if zarray is None and zgroup is None:
+        return consolidated_members(decode_document(raw, store=store, path=root.path), store=store)
+    except MetadataError as err:
+        root.error = err.detail
         return None
-    return _from_v2(path, zarray, _load_json(store, prefix + ".zattrs"))
 
 
 def _stored_bytes(store, path: str) -> dict[str, int]:
@@ -138,22 +96,28 @@ def _stored_bytes(store, path: str) -> dict[str, int]:
 def describe_tree(store, path: str = "") -> NodeInfo:
     """Summarise the node at ``path`` and everything below it.
 
-    Raises :class:`MetadataError` if there is no Zarr node at ``path``.
+    A malformed document anywhere in the tree becomes a node with ``error`` set, never an
+    exception.  Raises :class:`MetadataError` only if there is no Zarr node at ``path``.
+
+    Example:
+        >>> from zarrkit.storage import open_store
+        >>> s = open_store("memory://", mode="w")
+        >>> s.set("zarr.json", b'{"zarr_format": 3, "node_type": "group"}'); s.set("bad/zarr.json", b"{oops")
+        >>> [(c.path, c.node_type, c.error[:14]) for c in describe_tree(s).children]
+        [('bad', 'unknown', 'malformed JSON')]
     """
-    root = _read_node(store, path)
+    root, raw = _read_node(store, path)
     if root is None:
-        where = f"node {path!r}" if path else "the root"
-        raise MetadataError(f"no Zarr metadata at {where} of {store.url}")
-    consolidated = None
-    if root.zarr_format == 3 and root.node_type == "group" and store.read_only:
-        doc = _load_json(store, (f"{path}/" if path else "") + "zarr.json") or {}
-        consolidated = (doc.get("consolidated_metadata") or {}).get("metadata")
+        raise MetadataError("no Zarr metadata here", url=store.url, path=path)
+    consolidated = _consolidated(store, root, raw) if root.zarr_format == 3 and store.read_only else None
     if consolidated is not None:
         nodes = {path: root}
         for rel in sorted(consolidated, key=lambda p: (p.count("/"), p)):
             full = f"{path}/{rel}" if path else rel
-            nodes[full] = _from_v3(full, consolidated[rel])
+            nodes[full] = NodeInfo.from_summary(full, summarize_documents(consolidated[rel]))
             parent = full.rsplit("/", 1)[0] if "/" in full else ""
+            while parent not in nodes:  # a block that skips a group: hang it on the nearest ancestor
+                parent = parent.rsplit("/", 1)[0] if "/" in parent else path
             nodes[parent].children.append(nodes[full])
     elif root.node_type == "group" and store.supports_listing:
         _walk(store, root)
@@ -167,7 +131,7 @@ def _walk(store, group: NodeInfo) -> None:
     for name in store.list_dir(prefix):
         if not name.endswith("/"):
             continue
-        child = _read_node(store, prefix + name[:-1])
+        child, _ = _read_node(store, prefix + name[:-1])
         if child is None:
             continue
         group.children.append(child)

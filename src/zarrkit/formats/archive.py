@@ -36,8 +36,15 @@ import numpy as np
 from zarrkit import core
 from zarrkit.conventions.marker import KEY, RootMarker
 from zarrkit.core.metadata import GroupMetadata, dumps, parse_documents
-from zarrkit.errors import ArchiveError, ArchiveExistsError, ContainsDataError, NotAnArchiveError, ZarrkitError
-from zarrkit.formats.documents import load_root
+from zarrkit.errors import (
+    ArchiveError,
+    ArchiveExistsError,
+    ContainsDataError,
+    NodeNotFoundError,
+    NodeTypeError,
+    NotAnArchiveError,
+    ZarrkitError,
+)
 from zarrkit.parallel import TaskExecutor, check_executor, get_executor
 from zarrkit.storage import open_store
 from zarrkit.storage.consolidated import with_consolidated
@@ -217,22 +224,22 @@ def _remove_empty_tree(top: str) -> None:
 
 
 class OpenedArchive:
-    """An archive opened from one GET: its root, marker, members and lazy array handles."""
+    """An archive opened from one GET: its marker, attributes and lazy array handles.
 
-    def __init__(self, store: Any, root: Mapping[str, Any], marker: RootMarker) -> None:
-        self.store = store
-        self.url = store.url
-        self.root = root
+    ``hierarchy`` is the core's view of the store (:func:`zarrkit.core.open_hierarchy`):
+    every consolidated node's metadata, parsed on first use.
+    """
+
+    def __init__(self, hierarchy: core.Hierarchy, marker: RootMarker) -> None:
+        self.hierarchy = hierarchy
+        self.store = hierarchy.store
+        self.url = self.store.url
         self.marker = marker
-        self.attributes: Mapping[str, Any] = root.get("attributes", {})
-        self.members: Mapping[str, Mapping[str, Any]] = (root.get("consolidated_metadata") or {}).get("metadata") or {}
+        self.attributes: Mapping[str, Any] = hierarchy.root.attributes
 
     def array(self, path: str) -> core.Array:
         """A handle on array ``path``, from consolidated metadata when the root has it."""
-        doc = self.members.get(path)
-        if doc is None:  # not consolidated: the node's own document
-            return core.Array(self.store, path)
-        return core.Array.from_metadata(self.store, path, parse_documents({"zarr.json": doc}))
+        return self.hierarchy.array(path)
 
     def close(self) -> None:
         self.store.close()
@@ -243,15 +250,17 @@ def open_archive(target: Any, *, format: str, reads_major: int = 1,
     """Open the archive at ``target`` (a URL, path or open store) as format ``format``.
 
     Raises :class:`NotAnArchiveError` when there is no root, or its marker names another
-    format (or none), and :class:`FormatVersionError` for a newer major version.
+    format (or none), :class:`FormatVersionError` for a newer major version, and
+    ``MetadataError`` (store, node, key) for a malformed root.
     """
     store = target if hasattr(target, "get") and hasattr(target, "kind") else open_store(
         target, mode="r", options=storage_options)
-    root = load_root(store)
-    if root is None:
-        raise NotAnArchiveError(f"{store.url}: no root zarr.json (not a Zarr group, or an incomplete archive)")
-    marker = RootMarker.from_attributes(root.get("attributes"))
+    try:
+        hierarchy = core.open_hierarchy(store)
+    except (NodeNotFoundError, NodeTypeError):
+        raise NotAnArchiveError(f"{store.url}: no root group (not a Zarr group, or an incomplete archive)") from None
+    marker = RootMarker.from_attributes(hierarchy.root.attributes)
     if marker is None or marker.format != format:
         raise NotAnArchiveError(f"{store.url}: not a zarrkit {format} archive (no zarrkit.format == {format!r})")
     marker.check_readable(reads_major, where=store.url)
-    return OpenedArchive(store, root, marker)
+    return OpenedArchive(hierarchy, marker)

@@ -51,7 +51,6 @@ class StoredArchive:
         attrs = opened.attributes
         self.info = opened.marker.to_dict()
         self.attributes = attrs
-        self._members = opened.members
         self.contents = self.info.get("contents", {})
         self.level_index = level
         self.name = attrs.get("ome", {}).get("multiscales", [{}])[0].get("name", "image")

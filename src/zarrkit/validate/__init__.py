@@ -1,24 +1,32 @@
-"""One report for a store: which conventions it claims and whether real readers accept it.
+"""One report for any store: which conventions it claims and whether real readers accept it.
 
-Each check yields :class:`Check` results (``ok``, ``warn`` or ``fail``).  The image checks
-run when the root says ``zarrkit.format == "image"``; the generic ones always run.
+``validate`` reads every node's document once (:mod:`.documents`), then runs, in order:
+the generic checks every store gets (:mod:`.generic`: documents, consolidated metadata,
+dimension names, CF flags), the checks of each registered format that claims the root
+(``zarrkit.formats.registry``; image is one), the OME-Zarr checks of every group that
+claims an OME kind (:mod:`.ome`), the real readers (:mod:`.readers`: ome-zarr-models,
+xarray) and, with ``deep=True``, every chunk (:mod:`.deep`).  Each check is ``ok``,
+``warn``, ``fail`` or ``skip`` (not checked) and names its node and key; a malformed
+document is a failed check, never an exception.  Nothing is written to the store.
+
+This module imports no domain: formats are found through the registry when a store
+claims one.
 
 Example:
     >>> import numpy as np
     >>> from zarrkit import image
     >>> url = image.write(image.ImageArchive(np.zeros((4, 4), "f4")), "memory://doc-validate")
     >>> report = validate(url)
-    >>> report.passed, sorted({c.name for c in report.checks})[:3]
-    (True, ['OME 0.5 schema', 'consolidated metadata', 'dimension names'])
+    >>> report.passed, [c.status for c in report.checks if c.name == "OME 0.5 schema"]
+    (True, ['ok'])
+    >>> [c.detail for c in report.checks if c.name == "chunks"]
+    ['not checked: chunk data was not read (run with --deep to decode every chunk)']
 """
 
 from __future__ import annotations
 
-import json
-import warnings
+from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from zarrkit.errors import ZarrkitError
 from zarrkit.storage import open_store
@@ -27,155 +35,72 @@ from zarrkit.validate.report import Check, CheckContext, Report
 __all__ = ["Check", "CheckContext", "Report", "validate"]
 
 
-def validate(target: Any, *, storage_options: dict[str, Any] | None = None) -> Report:
-    """Run every applicable check on the store at ``target``."""
-    store = open_store(target, mode="r", options=storage_options)
-    report = Report(store.url)
-    raw = store.get("zarr.json")
-    if raw is None:
-        report.add("root zarr.json", "fail", "no root zarr.json: not a Zarr v3 group, or an incomplete archive")
-        return report
-    try:
-        root = json.loads(raw)
-    except ValueError as err:
-        report.add("root zarr.json", "fail", f"malformed JSON: {err}", node="", key="zarr.json")
-        return report
-    attrs = root.get("attributes", {})
-    members = (root.get("consolidated_metadata") or {}).get("metadata")
-    if "ome" in attrs:
-        report.conventions.append(f"ome {attrs['ome'].get('version')}")
-    if isinstance(attrs.get("zarrkit"), dict):
-        report.conventions.append(f"zarrkit {attrs['zarrkit'].get('format')} {attrs['zarrkit'].get('version')}")
-    docs = members or {}
-    info = attrs.get("zarrkit")
-    checks = [
-        ("consolidated metadata", lambda: _check_consolidated(store, members, report)),
-        ("dimension names", lambda: _check_dimension_names(docs, report)),
-        ("CF flags", lambda: _check_cf_flags(docs, report)),
-    ]
-    from zarrkit.formats import registry
+def validate(target: Any, *, storage_options: dict[str, Any] | None = None, deep: bool = False) -> Report:
+    """Run every applicable check on the store at ``target`` (a URL, a path or an open store).
 
-    context = CheckContext(store, root, docs, consolidated=members is not None)
-    for fmt in registry.claiming(attrs):
-        checks.append((f"{fmt.name} format", lambda fmt=fmt: report.extend(fmt.checks(context))))
-    if "ome" in attrs:
-        checks.append(("ome-zarr-models", lambda: _check_ome(store, report)))
-        checks.append(("OME 0.5 schema", lambda: _check_ome_schema(attrs, report)))
-    checks.append(("xarray", lambda: _check_xarray(store, report)))
-    for name, run in checks:
+    A store that does not exist raises the usual zarrkit storage error; anything wrong
+    inside an existing store is a failed check in the report.
+
+    Example:
+        >>> from zarrkit.storage import open_store
+        >>> s = open_store("memory://doc-plain", mode="w")
+        >>> s.set("zarr.json", b'{"zarr_format": 3, "node_type": "group", "attributes": {}}')
+        >>> r = validate(s)
+        >>> r.passed, [c.status for c in r.checks if c.name == "consolidated metadata"]
+        (True, ['warn'])
+    """
+    from zarrkit.validate import deep as deep_checks
+    from zarrkit.validate import generic, ome, readers
+    from zarrkit.validate.documents import read_documents
+
+    store = target if hasattr(target, "list_dir") and hasattr(target, "get") else open_store(
+        target, mode="r", options=storage_options)
+    report = Report(store.url)
+    docs = read_documents(store)
+    claimed = ome.claimed_groups(docs)
+    attrs = (docs.root or {}).get("attributes", {})
+    report.conventions.extend(_conventions(docs, claimed))
+
+    steps: list[tuple[str, Callable[[], list[Check]]]] = [
+        ("documents", lambda: generic.document_checks(docs)),
+        ("consolidated metadata", lambda: generic.consolidated_checks(store, docs)),
+        ("dimension names", lambda: generic.dimension_checks(
+            docs, multiscale_groups=[p for p, k in claimed.items() if "image" in k])),
+        ("CF flags", lambda: generic.cf_flag_checks(docs)),
+    ]
+    if docs.root is not None:
+        from zarrkit.formats import registry
+
+        context = CheckContext(store, docs.root, docs.nodes, {p: f"{e.key}: {e.message}" for p, e in docs.errors.items()},
+                               consolidated=docs.consolidated is not None, deep=deep)
+        for fmt in registry.claiming(attrs):
+            steps.append((f"{fmt.name} format", lambda fmt=fmt: list(fmt.checks(context))))
+    steps += [
+        ("OME", lambda: ome.ome_checks(docs)),
+        ("ome-zarr-models", lambda: readers.ome_model_checks(store, docs, claimed)),
+        ("xarray", lambda: readers.xarray_checks(store, docs, claimed)),
+        ("chunks", (lambda: deep_checks.chunk_checks(store, docs)) if deep else (lambda: [deep_checks.not_read()])),
+    ]
+    for name, run in steps:
         try:
-            run()
+            report.extend(run())
         except ZarrkitError as err:  # a broken node is a failed check, not a crashed report
             report.add(name, "fail", f"{type(err).__name__}: {err}")
-        except (KeyError, IndexError, TypeError, ValueError) as err:  # attributes of the wrong shape
-            report.add(name, "fail", f"malformed attributes: {type(err).__name__}: {err}")
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:  # metadata of the wrong shape
+            report.add(name, "fail", f"malformed metadata: {type(err).__name__}: {err}")
     return report
 
 
-def _check_consolidated(store, members, report: Report) -> None:
-    if members is None:
-        report.add("consolidated metadata", "warn", "none at the root: readers must list the store")
-        return
-    stale = []
-    for path, doc in members.items():
-        raw = store.get(f"{path}/zarr.json")
-        if raw is None or json.loads(raw) != doc:
-            mine = json.loads(raw) if raw else None
-            if not (mine and doc.get("node_type") == "group" and {k: v for k, v in mine.items() if k != "consolidated_metadata"}
-                    == {k: v for k, v in doc.items() if k != "consolidated_metadata"}):
-                stale.append(path)
-    report.add("consolidated metadata", "fail" if stale else "ok",
-               f"differs from the node documents: {stale[:5]}" if stale else f"{len(members)} nodes")
-
-
-def _check_dimension_names(docs: dict[str, Any], report: Report) -> None:
-    problems = []
-    lengths: dict[tuple[str, str], int] = {}
-    for path, doc in docs.items():
-        if doc.get("node_type") != "array":
-            continue
-        names = doc.get("dimension_names")
-        if names is None or len(names) != len(doc["shape"]) or any(n is None for n in names):
-            problems.append(f"{path}: dimension_names {names}")
-            continue
-        if "_ARRAY_DIMENSIONS" in doc.get("attributes", {}):
-            problems.append(f"{path}: carries _ARRAY_DIMENSIONS")
-        group = path.rpartition("/")[0]
-        for n, size in zip(names, doc["shape"]):
-            if lengths.setdefault((group, n), size) != size:
-                problems.append(f"{path}: dimension {n!r} has length {size}, elsewhere {lengths[(group, n)]}")
-    report.add("dimension names", "fail" if problems else "ok", "; ".join(problems[:5]))
-
-
-def _check_cf_flags(docs: dict[str, Any], report: Report) -> None:
-    problems = []
-    seen = False
-    for path, doc in docs.items():
-        a = doc.get("attributes", {})
-        if "flag_masks" not in a:
-            continue
-        seen = True
-        masks, words = a["flag_masks"], str(a.get("flag_meanings", "")).split()
-        if len(masks) != len(words):
-            problems.append(f"{path}: {len(masks)} flag_masks but {len(words)} flag_meanings")
-        if any(m <= 0 or m & (m - 1) for m in masks):
-            problems.append(f"{path}: flag_masks are not powers of two")
-        itemsize = np.dtype({"uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8"}.get(doc.get("data_type"), "u8")).itemsize
-        if any(m >= 1 << min(32, 8 * itemsize) for m in masks):
-            problems.append(f"{path}: a flag bit beyond {min(32, 8 * itemsize)} bits")
-        planes = a.get("zarrkit", {}).get("planes")
-        if planes is not None and len(planes) != len(masks):
-            problems.append(f"{path}: zarrkit.planes disagrees with flag_masks")
-    if seen:
-        report.add("CF flags", "fail" if problems else "ok", "; ".join(problems[:5]))
-
-
-def _check_ome(store, report: Report) -> None:
-    try:
-        import zarr
-        from ome_zarr_models.v05 import Image
-    except ImportError as err:
-        report.add("ome-zarr-models", "warn", f"not installed: {err}")
-        return
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            Image.from_zarr(zarr.open_group(store.zarr_store(), mode="r"))
-        report.add("ome-zarr-models", "ok", "v05 Image")
-    except Exception as err:
-        report.add("ome-zarr-models", "fail", f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
-
-
-def _check_ome_schema(attrs: dict[str, Any], report: Report) -> None:
-    version = str(attrs["ome"].get("version"))
-    if version != "0.5" or "multiscales" not in attrs["ome"]:
-        return  # only the 0.5 image schemas are vendored; plates and wells come with their domain
-    try:
-        from zarrkit.conventions.ome_schema import schema_errors
-
-        errors = schema_errors(attrs, "image")
-        strict = schema_errors(attrs, "strict_image")
-    except ImportError as err:
-        report.add("OME 0.5 schema", "warn", f"jsonschema is not installed: {err}")
-        return
-    if errors:
-        report.add("OME 0.5 schema", "fail", "; ".join(errors[:3]))
-    elif strict:
-        report.add("OME 0.5 schema", "warn", "image schema passes, strict_image fails: " + "; ".join(strict[:3]))
-    else:
-        report.add("OME 0.5 schema", "ok", "image and strict_image")
-
-
-def _check_xarray(store, report: Report) -> None:
-    try:
-        import xarray as xr
-    except ImportError:
-        report.add("xarray", "warn", "xarray is not installed")
-        return
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            ds = xr.open_zarr(store.zarr_store(), zarr_format=3)
-        report.add("xarray", "ok", f"variables: {', '.join(sorted(ds.data_vars))}")
-    except Exception as err:
-        report.add("xarray", "fail", f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
+def _conventions(docs, claimed: dict[str, list[str]]) -> list[str]:
+    """What the store claims, in words: Zarr format, OME kinds per group, the zarrkit marker."""
+    out = []
+    if docs.zarr_format is not None:
+        out.append(f"zarr v{docs.zarr_format}")
+    kinds = sorted({k for ks in claimed.values() for k in ks})
+    if kinds:
+        versions = sorted({str(docs.nodes[p]["attributes"]["ome"].get("version")) for p in claimed})
+        out.append(f"ome {'/'.join(versions)} ({', '.join(kinds)})")
+    marker = (docs.root or {}).get("attributes", {}).get("zarrkit")
+    if isinstance(marker, dict):
+        out.append(f"zarrkit {marker.get('format')} {marker.get('version')}")
+    return out

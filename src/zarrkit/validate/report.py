@@ -15,8 +15,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["STATUSES", "Check", "CheckContext", "Report"]
 

@@ -1,7 +1,7 @@
 """The ``python`` backend: numpy + numcodecs + crc32c, synchronous, on the core thread pool.
 
 It serves every store, both Zarr formats and every codec zarrkit knows.  The facade in
-:mod:`zarrkit.core.api` hands it a :class:`Node` (store, path, metadata) and a plan from
+:mod:`zarrkit.core.region` and :mod:`zarrkit.core.chunk` hand it a :class:`Node` (store, path, metadata) and a plan from
 :mod:`zarrkit.core.selection`; this module turns the plan into chunk reads and writes:
 
 * reads group the touched chunks; on a sharded array they group inner chunks by shard,
@@ -24,63 +24,41 @@ Example:
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from zarrkit.core.backends.base import Capabilities, Node
 from zarrkit.core.cache import generation
 from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.pool import run_all
 from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.core.sharding import MISSING, is_fill, shard_index_cache
-from zarrkit.errors import (
-    ChecksumError,
-    ChunkDecodeError,
-    ChunkNotFoundError,
-    OutOfBoundsError,
-    ZarrkitError,
-)
+from zarrkit.errors import ChunkDecodeError, OutOfBoundsError, ZarrkitError
 
-__all__ = ["Node", "is_fill", "chunk_lock", "read_chunk", "write_chunk", "delete_chunk", "read_plan", "write_plan", "read_points", "write_points"]
+__all__ = ["Node", "capabilities", "chunk_lock", "delete_chunk", "is_fill", "name", "read_chunk", "read_plan",
+           "read_points", "store_refusal", "write_chunk", "write_plan", "write_points"]
 
 name = "python"
+#: serves every case: both formats, every registered codec, every store and option
+capabilities = Capabilities()
+
+
+def store_refusal(store, *, op: str) -> str | None:
+    """The python backend works through zarrkit's own store: any store will do."""
+    return None
+
 
 _ABSENT = 2**64 - 1
 _STRIPES = [threading.Lock() for _ in range(256)]
 _COALESCE_GAP = 64 * 1024  # merge inner-chunk ranges closer than this into one read
 
 
-def chunk_lock(node: "Node", key: str) -> threading.Lock:
+def chunk_lock(node: Node, key: str) -> threading.Lock:
     """The striped lock serialising read-modify-writes of one chunk or shard."""
     return _STRIPES[hash((node.identity, key)) % len(_STRIPES)]
-
-
-class Node:
-    """What a backend call needs about one array: the store, the path and the metadata."""
-
-    __slots__ = ("store", "path", "meta", "prefix", "identity")
-
-    def __init__(self, store, path: str, meta: ArrayMetadata) -> None:
-        self.store = store
-        self.path = path
-        self.meta = meta
-        self.prefix = path + "/" if path else ""
-        self.identity = store.identity
-
-    def key(self, coords: tuple[int, ...]) -> str:
-        return self.prefix + self.meta.chunk_key(coords)
-
-    def decode_error(self, key: str, failure: BaseException) -> ChunkDecodeError:
-        codec = getattr(failure, "codec", None)
-        cls = ChecksumError if getattr(failure, "checksum", False) else ChunkDecodeError
-        detail = f"cannot decode chunk ({codec}: {failure})" if codec else f"cannot decode chunk: {failure}"
-        err = cls(detail, url=self.store.url, path=self.path, key=key)
-        err.codec = codec
-        return err
-
-    def missing(self, key: str) -> ChunkNotFoundError:
-        return ChunkNotFoundError("chunk is not stored", url=self.store.url, path=self.path, key=key)
 
 
 def _decode(node: Node, key: str, raw: Any, chain, out: np.ndarray | None = None) -> np.ndarray:
@@ -145,7 +123,8 @@ def _inner_flat(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[tuple[int
 Consumer = Callable[[np.ndarray | None], None]
 
 
-def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, Consumer, np.ndarray | None]], missing: str) -> None:
+def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, Consumer, np.ndarray | None]],
+                      missing: str) -> None:
     """Read some inner chunks of one shard: ``items`` are ``(flat position, consumer, dest)``."""
     meta = node.meta
     codec = meta.sharding
@@ -172,7 +151,8 @@ def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int,
                         pieces.append((None, consumer, dest))
                     else:
                         if int(off) + int(nb) > len(view):
-                            raise node.decode_error(key, CodecFailure("sharding_indexed", "inner chunk runs past the end of the shard"))
+                            raise node.decode_error(
+                                key, CodecFailure("sharding_indexed", "inner chunk runs past the end of the shard"))
                         pieces.append((view[int(off) : int(off) + int(nb)], consumer, dest))
             else:
                 index = _shard_index(node, key, use_cache=attempt == 0)

@@ -11,13 +11,13 @@ Every zarrista call lives in this module (its API is beta).  What it serves:
   rename, nothing written after return); zarrs' filesystem store would write in place.
 
 Everything else (v2, variable-length and string dtypes, ``numcodecs.*`` codecs, other
-stores, ``write_empty_chunks=True``, ``missing="raise"``, inner-chunk writes) is refused by
-:func:`unsupported`, and :func:`zarrkit.core.api.choose_backend` falls back to ``python``.
+stores, ``write_empty_chunks=True``, ``missing="raise"``, inner-chunk writes) is outside
+its declared :data:`capabilities`, and :func:`zarrkit.core.backends.choice.choose_backend`
+falls back to ``python``.
 
 Example:
     >>> from zarrkit.storage import open_store
-    >>> from zarrkit.core.metadata import array_metadata
-    >>> unsupported(open_store("memory://", mode="w"), array_metadata((2,), "u1", (2,)), op="read")
+    >>> store_refusal(open_store("memory://", mode="w"), op="read")
     'store kind memory'
 """
 
@@ -25,19 +25,30 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
 
 import numpy as np
 
 from zarrkit.core import cache
 from zarrkit.core.backends import python as py
+from zarrkit.core.backends.base import Capabilities
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.pool import run_all
 from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.errors import ChunkDecodeError, OutOfBoundsError
 
-__all__ = ["available", "unsupported", "read_box", "read_plan", "read_points", "read_chunk", "write_plan",
-           "write_points", "write_chunk"]
+__all__ = [
+    "available",
+    "capabilities",
+    "name",
+    "read_box",
+    "read_chunk",
+    "read_plan",
+    "read_points",
+    "store_refusal",
+    "write_chunk",
+    "write_plan",
+    "write_points",
+]
 
 name = "zarrs"
 ZARRISTA_VERSION = "0.1.0"
@@ -76,60 +87,34 @@ def _local_location(store) -> tuple[str, str | None] | None:
     return None
 
 
-_reasons: dict[tuple, str | None] = {}
+_CODECS = frozenset({"bytes", "transpose", "gzip", "zstd", "blosc", "crc32c", "sharding_indexed"})
+
+#: v3 arrays of fixed-size types in local directories (or local zips, read-only); encode-only
+#: writes without the python backend's extra options
+capabilities = Capabilities(
+    missing_requirement=None if _AVAILABLE else f"zarrista {ZARRISTA_VERSION} is not installed",
+    zarr_formats=frozenset({3}),
+    operations=frozenset({"read", "write"}),
+    codecs=_CODECS,
+    variable_length_types=False,  # zarrista returns those as ragged tensors
+    zero_dimensional=False,  # zarrista 0.1.0 sees a 0-d tensor as shape [1]
+    metadata_extensions=False,
+    write_empty_chunks=False,
+    missing_raise=False,
+    inner_chunk_writes=False,
+    box_views=True,
+)
 
 
-def unsupported(store, meta: ArrayMetadata, *, op: str, missing: str = "fill", write_empty: bool = False,
-                inner: bool = False, plan: Any = None) -> str | None:
-    """Why this backend cannot serve the call, or ``None`` when it can (memoised per case)."""
-    key = (store.identity, store.read_only, meta.cache_key, op, missing, write_empty, inner)
-    try:
-        return _reasons[key]
-    except KeyError:
-        pass
-    reason = _reason(store, meta, op=op, missing=missing, write_empty=write_empty, inner=inner)
-    if len(_reasons) > 4096:
-        _reasons.clear()
-    _reasons[key] = reason
-    return reason
-
-
-def _reason(store, meta: ArrayMetadata, *, op: str, missing: str, write_empty: bool, inner: bool) -> str | None:
-    if not _AVAILABLE:
-        return "zarrista 0.1.0 is not installed"
-    if meta.zarr_format != 3:
-        return "zarr v2"
-    if meta.dtype.kind in "OU":
-        return "variable-length or string data type"
-    if meta.ndim == 0:
-        return "0-d array"  # zarrista 0.1.0 sees a 0-d tensor as shape [1]
-    if any(c.get("name", "").startswith("numcodecs.") for c in _all_codecs(meta.codecs)):
-        return "numcodecs codec"
-    if meta.extensions:
-        return "metadata extension"
+def store_refusal(store, *, op: str) -> str | None:
+    """zarrista opens local directories natively, and local zip files for reading."""
     loc = _local_location(store)
     if loc is None:
         inner_kind = getattr(getattr(store, "_inner", store), "kind", "?")
         return f"store kind {inner_kind}" if inner_kind != "zip" else "zip not on the local disk, or open for writing"
-    if op == "write":
-        if write_empty:
-            return "write_empty_chunks=True"
-        if inner:
-            return "inner-chunk write"
-        if loc[1] is not None:
-            return "zip is read-only"
-    if missing == "raise":
-        return "missing='raise'"
+    if op == "write" and loc[1] is not None:
+        return "zip is read-only"
     return None
-
-
-def _all_codecs(codecs):
-    for c in codecs:
-        yield c
-        conf = c.get("configuration") or {}
-        if c.get("name") == "sharding_indexed":
-            yield from _all_codecs(conf.get("codecs", []))
-            yield from _all_codecs(conf.get("index_codecs", []))
 
 
 class _Handle:
