@@ -46,6 +46,7 @@ from zarrkit.errors import (
     ZarrkitError,
 )
 from zarrkit.parallel import TaskExecutor, check_executor, get_executor
+from zarrkit.progress import track
 from zarrkit.storage import open_store
 from zarrkit.storage.consolidated import with_consolidated
 from zarrkit.storage.url import parse_target
@@ -152,18 +153,22 @@ class ArchiveWriter:
             core.write_region(self.store, path, ..., data, metadata=metadata, backend=ENCODER)
             return
         boxes = blocks(metadata, self.block_bytes)
+        label = f"Writing {path} ({self.executor.name})"
         if self.executor.shares_memory:
             store = self.store
-            list(self.executor.map(
-                lambda box: core.write_region(store, path, box, data[box], metadata=metadata, backend=ENCODER), boxes))
+            done = self.executor.map(
+                lambda box: core.write_region(store, path, box, data[box], metadata=metadata, backend=ENCODER), boxes)
+            for _ in track(done, label, total=len(boxes)):
+                pass
             return
         doc = metadata.to_dict()
         tasks = ((path, doc, box, np.ascontiguousarray(data[box])) for box in boxes)
-        for objects in self.executor.map(_encode_block, tasks):
+        for objects in track(self.executor.map(_encode_block, tasks), label, total=len(boxes)):
             self.store.set_many(objects)
 
     # ------------------------------------------------------------------ the root
-    def finish(self, attributes: Mapping[str, Any] | None = None, *, marker_extra: Mapping[str, Any] | None = None) -> str:
+    def finish(self, attributes: Mapping[str, Any] | None = None, *,
+               marker_extra: Mapping[str, Any] | None = None) -> str:
         """Write the root (``attributes`` + the marker + consolidated metadata), commit an
         icechunk target, close the store; returns the archive's URL.
 
