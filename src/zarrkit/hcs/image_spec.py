@@ -213,7 +213,7 @@ class ImageSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for the root marker's ``image`` key (:meth:`from_dict` restores it)."""
-        return {"axes": self.axes, "dtype": self.dtype.str.lstrip("<|"), "pixel_size": list(self.pixel_size),
+        return {"axes": self.axes, "dtype": self.dtype.name, "pixel_size": list(self.pixel_size),
                 "z_step": self.z_step, "time_step": self.time_step, "levels": self.levels,
                 "channels": [{"label": c.label, "color": c.color, "window": list(c.window) if c.window else None,
                               "active": c.active} for c in self.channels]}
