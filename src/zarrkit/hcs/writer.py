@@ -25,7 +25,7 @@ import numpy as np
 
 from zarrkit import core
 from zarrkit.errors import (ArchiveError, ContainsDataError, ContainsNodeError, InvalidOptionError, NotAnArchiveError,
-                            PlateExistsError, SpecViolation)
+                            PlateExistsError, SpecViolation, UnsupportedOperationError)
 from zarrkit.hcs import listing
 from zarrkit.hcs.geometry import PlateSpec
 from zarrkit.hcs.image_spec import Compression, ImageSpec, Layout
@@ -113,6 +113,12 @@ class PlateWriter:
             raise InvalidOptionError(f"listing must be one of {LISTINGS}, got {listing!r}")
         if not isinstance(plate, PlateSpec) or not isinstance(image, ImageSpec):
             raise InvalidOptionError("PlateWriter.create takes a PlateSpec and an ImageSpec")
+        if isinstance(url, (str, os.PathLike)):
+            from zarrkit.storage.url import parse_target
+
+            if parse_target(url).kind == "zip":  # checked before the zip file is created
+                raise UnsupportedOperationError("a zip store is pack-only for plates: write a folder, then "
+                                                "`zarrkit hcs pack` it", url=str(url))
         try:
             store = open_store(url, mode="w", options=storage_options)
         except ContainsDataError as err:
