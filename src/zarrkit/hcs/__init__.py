@@ -17,14 +17,29 @@ Example:
     (['B/3'], (32, 32))
 """
 
-from zarrkit.conventions.ome import Acquisition
-from zarrkit.hcs.geometry import PlateSpec
-from zarrkit.hcs.image_spec import Channel, Compression, ImageSpec, Layout
-from zarrkit.hcs.listing import FinalizeReport
-from zarrkit.hcs.reader import LazyImage, PlateReader, WellRef
-from zarrkit.hcs.writer import Planes, PlateWriter
+from importlib import import_module
+from typing import Any
 
-SHARDED, PLANE, WELL = Layout.SHARDED, Layout.PLANE, Layout.WELL
+# Loaded on first use: the format plug-in (zarrkit.hcs.format) is imported by every CLI start,
+# and importing this package must not pull in numpy, the writer or the reader.
+_LAZY = {
+    "Acquisition": "zarrkit.conventions.ome", "PlateSpec": "zarrkit.hcs.geometry",
+    "Channel": "zarrkit.hcs.image_spec", "Compression": "zarrkit.hcs.image_spec",
+    "ImageSpec": "zarrkit.hcs.image_spec", "Layout": "zarrkit.hcs.image_spec",
+    "FinalizeReport": "zarrkit.hcs.listing", "LazyImage": "zarrkit.hcs.reader", "PlateReader": "zarrkit.hcs.reader",
+    "WellRef": "zarrkit.hcs.reader", "Planes": "zarrkit.hcs.writer", "PlateWriter": "zarrkit.hcs.writer",
+    "FileBackend": "zarrkit.hcs.backend", "FileConfig": "zarrkit.hcs.backend",
+}
+_LAYOUTS = {"SHARDED": "SHARDED", "PLANE": "PLANE", "WELL": "WELL"}
 
-__all__ = ["Acquisition", "Channel", "Compression", "FinalizeReport", "ImageSpec", "LazyImage", "Layout", "PLANE",
-           "Planes", "PlateReader", "PlateSpec", "PlateWriter", "SHARDED", "WELL", "WellRef"]
+__all__ = ["Acquisition", "Channel", "Compression", "FileBackend", "FileConfig", "FinalizeReport", "ImageSpec",
+           "LazyImage", "Layout", "PLANE", "Planes", "PlateReader", "PlateSpec", "PlateWriter", "SHARDED", "WELL",
+           "WellRef"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAYOUTS:
+        return getattr(import_module("zarrkit.hcs.image_spec").Layout, name)
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'zarrkit.hcs' has no attribute {name!r}")
