@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest

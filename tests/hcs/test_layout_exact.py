@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from tests.hcs.conftest import field_data, tree
-from zarrkit.errors import (InvalidOptionError, NotAnArchiveError, PlateExistsError, SpecViolation,
-                            UnsupportedOperationError, WellExistsError)
+from zarrkit.errors import (
+    InvalidOptionError,
+    NotAnArchiveError,
+    PlateExistsError,
+    SpecViolation,
+    UnsupportedOperationError,
+    WellExistsError,
+)
 from zarrkit.hcs import Acquisition, ImageSpec, Planes, PlateSpec, PlateWriter
 
 

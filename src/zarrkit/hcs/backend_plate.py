@@ -112,7 +112,7 @@ class PlateSide:
                 if own.get("state") == "complete":
                     for name, (field, t, c, z) in (own.get("files") or {}).items():
                         out[name] = (f"{row}/{col}", field, t, c, z)
-        for well, buffer in self.open_wells.items():
+        for buffer in self.open_wells.values():
             out.update(buffer["files"])
         return out
 

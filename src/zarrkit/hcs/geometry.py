@@ -26,6 +26,7 @@ __all__ = ["PRESETS", "PlateSpec", "row_names"]
 
 #: wells -> (rows, columns) of the standard SBS plate formats
 PRESETS = {6: (2, 3), 12: (3, 4), 24: (4, 6), 48: (6, 8), 96: (8, 12), 384: (16, 24), 1536: (32, 48)}
+DEFAULT_ACQUISITIONS = (Acquisition(0, "default"),)
 _WELL = re.compile(r"([A-Za-z]+)/?0*([0-9]+)")
 
 
@@ -66,9 +67,9 @@ class PlateSpec:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     name: str = "plate"
-    acquisitions: tuple[Acquisition, ...] = (Acquisition(0, "default"),)
+    acquisitions: tuple[Acquisition, ...] = DEFAULT_ACQUISITIONS
 
-    def __init__(self, rows, columns, *, name: str = "plate", acquisitions=(Acquisition(0, "default"),)) -> None:
+    def __init__(self, rows, columns, *, name: str = "plate", acquisitions=DEFAULT_ACQUISITIONS) -> None:
         object.__setattr__(self, "rows", tuple(str(r) for r in rows))
         object.__setattr__(self, "columns", tuple(str(c) for c in columns))
         object.__setattr__(self, "name", str(name))

@@ -25,8 +25,7 @@ import os
 from typing import Mapping
 
 from zarrkit import core
-from zarrkit.errors import (ConcurrencyUnsupported, ConflictError, ContainsNodeError, UnsupportedOperationError,
-                            WellExistsError)
+from zarrkit.errors import ConcurrencyUnsupported, ConflictError, ContainsNodeError, UnsupportedOperationError, WellExistsError
 from zarrkit.hcs import staging
 from zarrkit.hcs.layout import STATE_WRITING, well_attributes
 

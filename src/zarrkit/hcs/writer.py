@@ -24,8 +24,16 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from zarrkit import core
-from zarrkit.errors import (ArchiveError, ContainsDataError, ContainsNodeError, InvalidOptionError, NotAnArchiveError,
-                            PlateExistsError, SpecViolation, UnsupportedOperationError)
+from zarrkit.errors import (
+    ArchiveError,
+    ContainsDataError,
+    ContainsNodeError,
+    InvalidOptionError,
+    NotAnArchiveError,
+    PlateExistsError,
+    SpecViolation,
+    UnsupportedOperationError,
+)
 from zarrkit.hcs import listing
 from zarrkit.hcs.geometry import PlateSpec
 from zarrkit.hcs.image_spec import Compression, ImageSpec, Layout
@@ -243,8 +251,8 @@ class PlateWriter:
 
         An existing well raises WellExistsError unless ``overwrite=True``.
         """
-        plan = self.plan(well, fields, acquisition=acquisition, files=files, translations=translations)
-        self._learn_shape()
+        self.plan(well, fields, acquisition=acquisition, files=files, translations=translations)  # before any I/O
+        self._learn_shape()  # then against the shape of the wells already published
         plan = self.plan(well, fields, acquisition=acquisition, files=files, translations=translations)
         self._publish(plan, encode_well(plan), overwrite)
         return plan.path
