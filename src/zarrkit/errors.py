@@ -57,6 +57,13 @@ __all__ = [
     "UnknownFormatError",
     "FitsLayoutError",
     "FitsFileError",
+    "SpecViolation",
+    "StorageResolutionError",
+    "IncompleteWellError",
+    "WellExistsError",
+    "WellNotFoundError",
+    "PlateExistsError",
+    "ConcurrencyUnsupported",
     "ZarrkitWarning",
     "UncommittedChangesWarning",
 ]
@@ -303,6 +310,41 @@ class FitsLayoutError(ArchiveError):
 
 class FitsFileError(ArchiveError):
     """A FITS input that cannot be read: missing, a folder, not FITS at all, or truncated."""
+
+
+# ---- hcs: high-content-screening plates (zarrkit.hcs)
+class SpecViolation(ArchiveError):
+    """A plate, well or image that breaks the HCS spec (a well outside the plate, a dtype that
+    differs between wells, a wrong axis order, an unlisted acquisition, ...)."""
+
+
+class StorageResolutionError(ArchiveError):
+    """A path the file-like backend cannot map to a store and a name (no naming match, a
+    symlink cycle, a staging folder on another device, a directory in a plate store)."""
+
+
+class IncompleteWellError(ArchiveError):
+    """A well flushed or finalized before every plane it declared was written."""
+
+
+class WellExistsError(ArchiveError, FileExistsError):
+    """The well is already published and ``overwrite=True`` was not given."""
+
+
+class WellNotFoundError(ArchiveError, KeyError):
+    """No such well (or field) in the plate."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class PlateExistsError(ArchiveExistsError, FileExistsError):
+    """``PlateWriter.create`` found a node already at the target."""
+
+
+class ConcurrencyUnsupported(UnsupportedOperationError):
+    """The store cannot give the multi-writer guarantee asked for (incremental listing on an
+    object store, several writers without conditional writes)."""
 
 
 class ZarrkitWarning(UserWarning):

@@ -24,7 +24,7 @@ from zarrkit import core
 from zarrkit.core.pool import run_all
 from zarrkit.progress import track
 
-__all__ = ["block_mean", "build_level", "half_level", "METHOD"]
+__all__ = ["block_mean", "build_level", "half_level", "pyramid_shapes", "METHOD"]
 
 METHOD = "zarrkit.pyramid.block_mean"
 
@@ -122,3 +122,26 @@ def build_level(store, source: str, target: str, meta: core.ArrayMetadata) -> No
         block = core.read_region(store, source, sel, metadata=src)
         out = block_mean(block)
         core.write_region(store, target, (*(slice(None),) * lead, slice(y0, y1), slice(x0, x1)), out, metadata=meta)
+
+
+def pyramid_shapes(shape: tuple[int, ...], levels: bool | int) -> list[tuple[int, ...]]:
+    """Shapes of levels 1…n, halving (rounding up) the last two axes: ``levels`` more of them,
+    or with ``True`` until the previous level's longer side is at most 256.
+
+    Example:
+        >>> pyramid_shapes((3, 1000, 600), True)
+        [(3, 500, 300), (3, 250, 150)]
+        >>> pyramid_shapes((64, 64), 2)
+        [(32, 32), (16, 16)]
+    """
+    out: list[tuple[int, ...]] = []
+    if levels is False or levels == 0:
+        return out
+    limit = None if levels is True else int(levels)
+    cur = tuple(shape)
+    while max(cur[-2:]) > 256 if limit is None else len(out) < limit:
+        cur = (*cur[:-2], -(-cur[-2] // 2), -(-cur[-1] // 2))
+        out.append(cur)
+        if max(cur[-2:]) <= 1:
+            break
+    return out

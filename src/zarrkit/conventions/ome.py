@@ -21,7 +21,8 @@ from typing import Any
 
 from zarrkit.errors import ArchiveError
 
-__all__ = ["VERSION", "Axis", "Dataset", "Multiscale", "OmeroChannel", "OmeImage"]
+__all__ = ["VERSION", "Axis", "Dataset", "Multiscale", "OmeroChannel", "OmeImage",
+           "PlateRow", "PlateColumn", "Acquisition", "PlateWell", "Plate", "WellImage", "Well"]
 
 VERSION = "0.5"
 _AXIS_TYPES = ("space", "time", "channel")
@@ -165,6 +166,12 @@ class OmeroChannel:
             out["window"] = {"min": lo, "max": hi, "start": start, "end": end}
         return out
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> "OmeroChannel":
+        w = doc.get("window")
+        window = None if not w else (w.get("min", 0), w.get("max", 0), w.get("start", 0), w.get("end", 0))
+        return cls(str(doc.get("label", "")), str(doc.get("color", "FFFFFF")), window, bool(doc.get("active", True)))
+
 
 @dataclass(frozen=True)
 class OmeImage:
@@ -184,3 +191,15 @@ class OmeImage:
         if doc.get("version") != VERSION:
             raise ArchiveError(f"ome version {doc.get('version')!r} is not {VERSION}")
         return cls(tuple(Multiscale.from_dict(m) for m in doc.get("multiscales", [])))
+
+
+# The plate and well objects live in their own module; they are part of this vocabulary.
+from zarrkit.conventions.ome_plate import (  # noqa: E402 - they import VERSION from here
+    Acquisition,
+    Plate,
+    PlateColumn,
+    PlateRow,
+    PlateWell,
+    Well,
+    WellImage,
+)
