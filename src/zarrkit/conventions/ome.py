@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from zarrkit.conventions.ome_version import VERSION
 from zarrkit.errors import ArchiveError
 
 __all__ = ["VERSION", "Axis", "Dataset", "Multiscale", "OmeroChannel", "OmeImage",
            "PlateRow", "PlateColumn", "Acquisition", "PlateWell", "Plate", "WellImage", "Well"]
 
-VERSION = "0.5"
 _AXIS_TYPES = ("space", "time", "channel")
 
 
@@ -194,7 +194,7 @@ class OmeImage:
 
 
 # The plate and well objects live in their own module; they are part of this vocabulary.
-from zarrkit.conventions.ome_plate import (  # noqa: E402 - they import VERSION from here
+from zarrkit.conventions.ome_plate import (  # noqa: E402 - re-exported after the image objects
     Acquisition,
     Plate,
     PlateColumn,

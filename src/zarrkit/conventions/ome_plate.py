@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from zarrkit.conventions.ome import VERSION
+from zarrkit.conventions.ome_version import VERSION
 from zarrkit.errors import ArchiveError
 
 __all__ = ["PlateRow", "PlateColumn", "Acquisition", "PlateWell", "Plate", "WellImage", "Well"]
