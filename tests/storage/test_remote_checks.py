@@ -3,13 +3,12 @@ AWS environment variables the README lists (checked on the requests a server rec
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import free_port
+from tests.storage.recording_s3 import RecordingS3, recording_server
 from zarrkit.errors import StoreIOError, StoreNotFoundError, StorePermissionError
 from zarrkit.storage import open_store
 from zarrkit.storage.remote_checks import credential_source, tidy
@@ -92,41 +91,10 @@ def test_tidy_drops_trailing_punctuation_only(raw, clean):
     assert tidy(raw) == clean
 
 
-# ------------------------------------------------------------ environment variables
-class _RecordingS3(BaseHTTPRequestHandler):
-    """Answers every request with an empty bucket listing and records the headers."""
-
-    seen: list[dict[str, str]] = []
-
-    def _answer(self, body: bytes = b"") -> None:
-        type(self).seen.append({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
-
-    def do_HEAD(self):  # noqa: N802 - the http.server naming
-        self._answer()
-
-    def do_GET(self):  # noqa: N802
-        self._answer(b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>bkt</Name>'
-                     b"<KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
-                     b"</ListBucketResult>")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def recording_endpoint():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingS3)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _RecordingS3.seen = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with recording_server() as endpoint:
+        yield endpoint
 
 
 @pytest.mark.parametrize("backend", REMOTE_BACKENDS)
@@ -145,8 +113,8 @@ def test_documented_environment_variables_reach_the_server(no_credentials, recor
     monkeypatch.setenv(region_var, "eu-west-3")
     with open_store("s3://bkt/run", mode="r") as store:
         assert store.list_dir("") == []
-    assert _RecordingS3.seen, "no request reached the endpoint from AWS_ENDPOINT_URL"
-    for request in _RecordingS3.seen:
+    assert RecordingS3.seen, "no request reached the endpoint from AWS_ENDPOINT_URL"
+    for request in RecordingS3.seen:
         assert "Credential=AKIDFROMENV/" in request["authorization"]
         assert "/eu-west-3/s3/aws4_request" in request["authorization"]
         assert request["x-amz-security-token"] == "token-from-env"
