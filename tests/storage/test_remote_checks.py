@@ -79,6 +79,7 @@ def test_credential_sources_are_found_without_network(tmp_path):
     (tmp_path / ".aws").mkdir()
     (tmp_path / ".aws" / "credentials").write_text("[default]\n")
     assert credential_source({}, {**home, "AWS_EC2_METADATA_DISABLED": "true"}) is True
+    assert credential_source({}, {**home, "AWS_EC2_METADATA_DISABLED": "true"}, client="obstore") is False
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -118,3 +119,24 @@ def test_documented_environment_variables_reach_the_server(no_credentials, recor
         assert "Credential=AKIDFROMENV/" in request["authorization"]
         assert "/eu-west-3/s3/aws4_request" in request["authorization"]
         assert request["x-amz-security-token"] == "token-from-env"
+
+
+@pytest.mark.parametrize("profile", [None, "other"])
+def test_shared_credentials_file_and_aws_profile_work_on_fsspec_only(no_credentials, recording_endpoint, profile,
+                                                                    tmp_path, monkeypatch):
+    """~/.aws/credentials (and AWS_PROFILE choosing a section of it) sign fsspec's requests;
+    the obstore client ignores them, and says so at once."""
+    section = profile or "default"
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "credentials").write_text(
+        f"[{section}]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = s\n")
+    if profile:
+        monkeypatch.setenv("AWS_PROFILE", profile)
+    options = {"endpoint_url": recording_endpoint}
+    monkeypatch.setenv("ZARRKIT_STORAGE_BACKEND", "fsspec")
+    with open_store("s3://bkt/run", options=options) as store:
+        assert store.list_dir("") == []
+    assert RecordingS3.seen and all("Credential=AKIDFROMFILE/" in r["authorization"] for r in RecordingS3.seen)
+    monkeypatch.setenv("ZARRKIT_STORAGE_BACKEND", "obstore")
+    with pytest.raises(StorePermissionError, match="does not read ~/.aws/credentials"):
+        open_store("s3://bkt/run", options=options)

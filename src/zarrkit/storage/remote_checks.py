@@ -84,11 +84,12 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def credential_source(opts: Mapping[str, Any], env: Mapping[str, str]) -> bool | None:
+def credential_source(opts: Mapping[str, Any], env: Mapping[str, str], client: str = "") -> bool | None:
     """``True`` if some credential source is present, ``False`` if none can be, ``None`` if
     only the EC2 instance-metadata service might answer (looked up by the clients, not here).
 
     No network I/O: environment variables and the existence of the shared AWS files only.
+    The obstore client reads neither AWS_PROFILE nor the shared files, so for it they do not count.
 
     Example:
         >>> credential_source({}, {"AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent"})
@@ -99,12 +100,12 @@ def credential_source(opts: Mapping[str, Any], env: Mapping[str, str]) -> bool |
     if opts.get("access_key_id") or env.get("AWS_ACCESS_KEY_ID"):
         return True
     if any(env.get(var) for var in ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                                    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_PROFILE")):
+                                    "AWS_CONTAINER_CREDENTIALS_FULL_URI")):
         return True
     home = env.get("HOME") or os.path.expanduser("~")
     files = (env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials"),
              env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config"))
-    if any(os.path.isfile(path) for path in files):
+    if client != "obstore" and (env.get("AWS_PROFILE") or any(os.path.isfile(path) for path in files)):
         return True
     return False if _truthy(env.get("AWS_EC2_METADATA_DISABLED")) else None
 
@@ -153,7 +154,7 @@ def check_s3_access(opts: Mapping[str, Any], url: str, *, client: str = "",
         >>> check_s3_access({"anonymous": True, "endpoint_url": None}, "s3://b/p")  # nothing to check
     """
     env = os.environ if env is None else env
-    if not opts.get("anonymous") and credential_source(opts, env) is False:
+    if not opts.get("anonymous") and credential_source(opts, env, client) is False:
         raise no_credentials_error(url, op="open", client=client)
     if opts.get("endpoint_url"):
         probe_endpoint(opts["endpoint_url"], url, timeout=min(CONNECT_TIMEOUT, float(opts.get("timeout") or 60)))
