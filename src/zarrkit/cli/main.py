@@ -166,7 +166,7 @@ def cli_message(err: ZarrkitError) -> str:
         >>> cli_message(ArchiveExistsError("out.zarr already holds data; pass overwrite=True to replace it"))
         'ArchiveExistsError: out.zarr already holds data; add --overwrite to replace it'
     """
-    text = str(err)
+    text = " ".join(str(err).split())  # one line, whatever the client library's message held
     for library, cli in _CLI_WORDS.items():
         text = text.replace(library, cli)
     return f"{type(err).__name__}: {text}"
