@@ -7,8 +7,8 @@ import pytest
 
 from tests.cli.helpers import no_credentials_env, run_cli, sample_fits
 from tests.storage.recording_s3 import RecordingS3, recording_server
-from zarrkit.cli.options import parse_option, storage_options
 from zarrkit.errors import InvalidOptionError
+from zarrkit.formats.cli_options import parse_option, storage_options
 
 pytest.importorskip("astropy")
 

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 import zarrkit
-from zarrkit.cli.options import Anonymous, EndpointUrl, Option, Region, storage_options
 from zarrkit.errors import ZarrkitError
+from zarrkit.formats.cli_options import Anonymous, EndpointUrl, Option, Region, storage_options
 
 app = typer.Typer(
     name="zarrkit",

@@ -6,7 +6,7 @@ import re
 
 import typer
 
-from zarrkit.cli.options import Anonymous, EndpointUrl, Option, Region, storage_options
+from zarrkit.formats.cli_options import Anonymous, EndpointUrl, Option, Region, storage_options
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fz")
 

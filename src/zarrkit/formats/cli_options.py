@@ -1,5 +1,9 @@
 """Storage options shared by every command that takes a store URL.
 
+They live here, under the formats platform, rather than in ``zarrkit.cli`` because the
+domains' own sub-commands (``zarrkit image convert``) take them too, and a domain may not
+import the command line above it (the layer contract in pyproject.toml).
+
 Each command declares the four parameters with the aliases below and turns them into
 ``open_store(options=...)`` with :func:`storage_options`, so ``--endpoint-url``,
 ``--region``, ``--anonymous`` and ``-o key=value`` mean the same everywhere.  ``-o`` takes
