@@ -29,7 +29,7 @@ def test_overwrite_never_clears_a_directory_without_a_zarr_root(tmp_path):
     target = tmp_path / "precious"
     target.mkdir()
     (target / "thesis.tex").write_text("years of work")
-    with pytest.raises(ContainsDataError, match="no Zarr root"):
+    with pytest.raises(ContainsDataError, match="not a Zarr hierarchy"):
         open_store(str(target), "w", overwrite=True)
     assert (target / "thesis.tex").read_text() == "years of work"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.storage.cases import sample_objects
-from zarrkit.errors import ContainsDataError, ReadOnlyError, UnsupportedOperationError
+from zarrkit.errors import ContainsDataError, ReadOnlyError, StoreNotFoundError, UnsupportedOperationError
 from zarrkit.storage import open_store
 
 
@@ -150,3 +150,17 @@ def test_zip_in_an_object_store_is_read_with_ranges(tmp_path, s3_endpoint, bucke
         open_store(f"s3://{bucket}/sets/a.zip", "w", options=s3_options)
     zarr = pytest.importorskip("zarr")
     assert zarr.open_array(store.zarr_store(), path="g/arr", mode="r")[2, 0] == 2
+
+
+@pytest.mark.parametrize("name", ["run.zarr", "run.zarr.zip"])
+def test_folder_and_zip_targets_both_create_missing_parent_folders(tmp_path, name):
+    target = tmp_path / "new" / "deeper" / name
+    with open_store(str(target), mode="w") as store:
+        store.set("zarr.json", b'{"zarr_format": 3, "node_type": "group", "attributes": {}}')
+    assert open_store(str(target)).get("zarr.json") is not None
+
+
+def test_a_zip_whose_parent_is_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreNotFoundError, match="is a file"):
+        open_store(str(tmp_path / "file" / "run.zip"), mode="w")

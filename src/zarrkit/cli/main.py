@@ -2,13 +2,15 @@
 
 Errors from zarrkit are printed as one line naming the store and the problem, with exit
 code 1 (``zarrkit --debug …`` adds the traceback); anything else is a bug and keeps its
-traceback.
+traceback.  Warnings are one line each too, and icechunk's per-open warning about local
+repositories is quiet unless ``ICECHUNK_LOG`` says otherwise.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Optional
 
 import typer
@@ -17,6 +19,7 @@ from rich.markup import escape
 
 import zarrkit
 from zarrkit.errors import ZarrkitError
+from zarrkit.formats.cli_options import Anonymous, EndpointUrl, Option, Region, storage_options
 
 app = typer.Typer(
     name="zarrkit",
@@ -41,6 +44,7 @@ class _Flags:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Optional[bool] = typer.Option(
         None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -53,8 +57,10 @@ def main(
     from zarrkit import progress
 
     _Flags.debug = debug
-    # the library is silent by default; the command line shows progress on long steps
-    progress.enable(not no_progress)
+    # the library is silent by default; the command line shows progress on long steps, and
+    # puts the setting back when the command ends (a command run in-process, as tests do)
+    previous = progress.enable(not no_progress)
+    ctx.call_on_close(lambda: progress.enable(previous))
     # icechunk warns on every open of a local repository that it takes one committer at a
     # time: noise on a command line.  Library users keep it, as does anyone who sets ICECHUNK_LOG.
     os.environ.setdefault("ICECHUNK_LOG", "icechunk=error")
@@ -64,11 +70,18 @@ def main(
 def info(
     url: str = typer.Argument(..., help="Store URL or path (local, memory://, .zip, s3://, icechunk+...)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a tree."),
+    endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    anonymous: Anonymous = False,
+    option: Option = None,
 ) -> None:
     """Show the node tree of a store: groups, arrays, shapes, chunks, shards, codecs, sizes."""
     from zarrkit.cli.info import run_info
+    from zarrkit.storage import open_store
 
-    run_info(url, as_json, console)
+    opts = storage_options(endpoint_url=endpoint_url, region=region, anonymous=anonymous, option=option)
+    # run_info opens what it is given read-only; an open store passes through as is.
+    run_info(open_store(url, mode="r", options=opts) if opts else url, as_json, console)
 
 
 @app.command()
@@ -89,6 +102,10 @@ def validate(
     strict: bool = typer.Option(False, "--strict", help="Also fail on warnings."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     deep: bool = typer.Option(False, "--deep", help="Also decode every stored chunk of every array."),
+    endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    anonymous: Anonymous = False,
+    option: Option = None,
 ) -> None:
     """Check the conventions a store claims against the real readers; exit 1 on failure.
 
@@ -98,7 +115,8 @@ def validate(
 
     from zarrkit.validate import validate as run_validate
 
-    report = run_validate(url, deep=deep)
+    report = run_validate(url, deep=deep, storage_options=storage_options(
+        endpoint_url=endpoint_url, region=region, anonymous=anonymous, option=option))
     ok = report.strict_passed() if strict else report.passed
     if as_json:
         console.print_json(_json.dumps({**report.to_dict(), "strict": strict, "exit_code": 0 if ok else 1}))
@@ -197,7 +215,12 @@ def bench_storage(
 
 
 # Library messages name keyword arguments; at the command line the same advice is a flag.
-_CLI_WORDS = {"pass overwrite=True": "add --overwrite", "overwrite=True": "--overwrite"}
+_CLI_WORDS = {
+    "pass overwrite=True": "add --overwrite",
+    "overwrite=True": "--overwrite",
+    "anonymous=True": "--anonymous",
+    "pass the access_key_id and secret_access_key options": "pass -o access_key_id=... -o secret_access_key=...",
+}
 
 
 def cli_message(err: ZarrkitError) -> str:
@@ -208,22 +231,55 @@ def cli_message(err: ZarrkitError) -> str:
         >>> cli_message(ArchiveExistsError("out.zarr already holds data; pass overwrite=True to replace it"))
         'ArchiveExistsError: out.zarr already holds data; add --overwrite to replace it'
     """
-    text = str(err)
+    text = " ".join(str(err).split())  # one line, whatever the client library's message held
     for library, cli in _CLI_WORDS.items():
         text = text.replace(library, cli)
     return f"{type(err).__name__}: {text}"
 
 
+class _Warnings:
+    """Warnings raised during a command, each as one line, printed when the command ends.
+
+    Held back so that a command that fails prints its one error line alone: a warning on
+    the way to a failure (astropy's header complaints before "not a FITS file") is noise.
+    ``--debug`` prints them with the traceback.
+    """
+
+    pending: list[str] = []
+
+    @classmethod
+    def show(cls, message, category, filename, lineno, file=None, line=None) -> None:
+        """``warnings.showwarning`` for the CLI: category and message, no source line."""
+        text = " ".join(str(message).split())
+        cls.pending.append(f"warning: {category.__name__}: {text}")
+
+    @classmethod
+    def flush(cls) -> None:
+        for text in cls.pending:
+            print(text, file=sys.stderr)
+        cls.pending.clear()
+
+
 def run() -> None:
     """Console-script entry: map zarrkit errors to a one-line message and exit code 1."""
+    # icechunk warns on every open of a local repository that it is single-committer; a user
+    # who wants its logs sets ICECHUNK_LOG.  Read when icechunk loads, so set before that.
+    os.environ.setdefault("ICECHUNK_LOG", "icechunk=error")
+    warnings.showwarning = _Warnings.show
     try:
         app()
+    except SystemExit:
+        _Warnings.flush()
+        raise
     except ZarrkitError as err:
         if _Flags.debug:
+            _Warnings.flush()
             err_console.print_exception()
         err_console.print(f"[red]error:[/red] {escape(cli_message(err))}",
                           highlight=False, soft_wrap=True)
         sys.exit(1)
+    else:  # typer normally ends with SystemExit; a command returning is the same success
+        _Warnings.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -115,6 +115,8 @@ class ArchiveWriter:
         try:
             self.store = open_store(url, mode="w", overwrite=overwrite, options=storage_options)
         except ContainsDataError as err:
+            if overwrite:  # refused even with overwrite (not a Zarr hierarchy): the store says why
+                raise
             raise ArchiveExistsError(f"{err.url} already holds data; pass overwrite=True to replace it") from None
         self._spec = executor
         self.executor: TaskExecutor | None = None if executor is None else get_executor(executor)

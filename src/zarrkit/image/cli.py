@@ -6,6 +6,8 @@ import re
 
 import typer
 
+from zarrkit.formats.cli_options import Anonymous, EndpointUrl, Option, Region, storage_options
+
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fz")
 
 app = typer.Typer(help="Astronomical image archives (FITS in and out).", no_args_is_help=True)
@@ -17,6 +19,17 @@ def _size(text: str) -> int:
         raise typer.BadParameter(f"not a size: {text!r} (say 16MiB)")
     unit = (m.group(2) or "").upper()[:1]
     return int(m.group(1)) * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[unit]
+
+
+def _astropy_warnings_to_cli() -> None:
+    """astropy reroutes warnings through its logger ("WARNING: ..." over several lines) when
+    it loads; hand them back to the command's one-line printer."""
+    from astropy import log
+
+    try:
+        log.disable_warnings_logging()
+    except Exception:  # already disabled, or someone else owns warnings.showwarning
+        pass
 
 
 @app.command()
@@ -32,19 +45,29 @@ def convert(
     profile: str = typer.Option("default", help="default (blosc, shards) or compat (zstd, no shards)."),
     ome: str = typer.Option("0.5", help="OME-Zarr version to write."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    anonymous: Anonymous = False,
+    option: Option = None,
 ) -> None:
-    """FITS → Zarr when SOURCE is FITS; Zarr → FITS when OUTPUT ends in .fits."""
+    """FITS → Zarr when SOURCE is FITS; Zarr → FITS when OUTPUT ends in .fits.
+
+    The storage options apply to the archive side (OUTPUT, or SOURCE when it is the archive).
+    """
     from zarrkit import image
 
+    opts = storage_options(endpoint_url=endpoint_url, region=region, anonymous=anonymous, option=option)
+    _astropy_warnings_to_cli()
     src_fits = source.lower().endswith(FITS_SUFFIXES)
     out_fits = output.lower().endswith(FITS_SUFFIXES)
     if src_fits and not out_fits:
         arch = image.from_fits(source, layout=layout, extver=extver, err=err)
         url = image.write(arch, output, overwrite=overwrite, chunks=chunks, shard_bytes=_size(shard_bytes),
-                          pyramid=not no_pyramid, profile=profile, ome=ome)
+                          pyramid=not no_pyramid, profile=profile, ome=ome, storage_options=opts)
         typer.echo(f"wrote {url} ({arch.kind}, {arch.image.shape[-2]}x{arch.image.shape[-1]})")
     elif out_fits and not src_fits:
-        image.to_fits(source, output, overwrite=overwrite, layout=None if layout == "auto" else layout)
+        archive = image.read(source, storage_options=opts) if opts else source
+        image.to_fits(archive, output, overwrite=overwrite, layout=None if layout == "auto" else layout)
         typer.echo(f"wrote {output}")
     else:
         typer.echo("error: one side must be a FITS file (.fits, .fit, .fts, .fits.gz, .fz) "

@@ -37,6 +37,7 @@ from zarrkit.errors import (
     ZarrkitError,
 )
 from zarrkit.storage.keys import check_key, check_prefix
+from zarrkit.storage.remote_checks import tidy
 
 __all__ = ["ByteStore", "StoreSpec", "Transaction"]
 
@@ -131,8 +132,8 @@ class ByteStore:
     def _translate(self, op: str, key: str | None, err: BaseException) -> StoreError:
         """Map a backend exception to a zarrkit error. Backends refine this."""
         if isinstance(err, PermissionError):
-            return StorePermissionError(str(err) or "permission denied", url=self.url, key=key, op=op)
-        return StoreIOError(f"{type(err).__name__}: {err}", url=self.url, key=key, op=op)
+            return StorePermissionError(tidy(str(err)) or "permission denied", url=self.url, key=key, op=op)
+        return StoreIOError(tidy(f"{type(err).__name__}: {err}"), url=self.url, key=key, op=op)
 
     def _fail(self, op: str, key: str | None, err: BaseException, *, write: bool) -> StoreError:
         zerr = err if isinstance(err, StoreError) else self._translate(op, key, err)

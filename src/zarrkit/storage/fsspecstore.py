@@ -25,6 +25,7 @@ from zarrkit.errors import (
 )
 from zarrkit.storage.base import ByteStore, StoreSpec
 from zarrkit.storage.local import ROOT_DOCUMENTS
+from zarrkit.storage.remote_checks import missing_credentials, no_credentials_error, tidy
 
 INSTALL_HINT = 'install the remote extra: pip install "zarrkit[remote]"'
 
@@ -75,9 +76,7 @@ class FsspecStore(ByteStore):
         bucketed = bool(protocols & {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl"})
         try:
             if bucketed:
-                bucket = self.root.split("/", 1)[0]
-                if not self.fs.exists(bucket):
-                    raise StoreNotFoundError("the bucket does not exist", url=self.url)
+                self._check_bucket(self.root.split("/", 1)[0])
             elif mode in ("r", "r+") and not self.fs.exists(self.root):
                 raise StoreNotFoundError("no such location", url=self.url)
             if mode == "w":
@@ -95,12 +94,26 @@ class FsspecStore(ByteStore):
         except Exception as err:
             raise self._translate("open", None, err) from err
 
+    def _check_bucket(self, bucket: str) -> None:
+        if "s3" in self.fs.protocol and hasattr(self.fs, "call_s3"):
+            # s3fs's exists() swallows every error, so an unreachable server or missing
+            # credentials read as "no such bucket"; HeadBucket raises what really happened.
+            try:
+                self.fs.call_s3("head_bucket", Bucket=bucket)
+            except FileNotFoundError:
+                raise StoreNotFoundError("the bucket does not exist", url=self.url) from None
+            return
+        if not self.fs.exists(bucket):
+            raise StoreNotFoundError("the bucket does not exist", url=self.url)
+
     def _translate(self, op, key, err):
+        if missing_credentials(f"{type(err).__name__}: {err}"):
+            return no_credentials_error(self.url, key=key, op=op, client="fsspec")
         if isinstance(err, PermissionError) or "AccessDenied" in str(err) or "Forbidden" in str(err):
-            return StorePermissionError(f"access denied: {err}", url=self.url, key=key, op=op)
+            return StorePermissionError(tidy(f"access denied: {err}"), url=self.url, key=key, op=op)
         if isinstance(err, FileNotFoundError):
-            return StoreNotFoundError(f"not found: {err}", url=self.url, key=key, op=op)
-        return StoreIOError(f"{type(err).__name__}: {err}", url=self.url, key=key, op=op)
+            return StoreNotFoundError(tidy(f"not found: {err}"), url=self.url, key=key, op=op)
+        return StoreIOError(tidy(f"{type(err).__name__}: {err}"), url=self.url, key=key, op=op)
 
     def _get(self, key: str) -> bytes | None:
         try:

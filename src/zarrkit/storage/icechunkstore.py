@@ -43,6 +43,7 @@ from zarrkit.storage.adapter import AsyncStoreAdapter
 from zarrkit.storage.base import ByteStore, StoreSpec, Transaction
 from zarrkit.storage.consolidated import is_metadata_key
 from zarrkit.storage.loop import run
+from zarrkit.storage.remote_checks import missing_credentials, no_credentials_error, tidy
 
 INSTALL_HINT = 'install the icechunk extra: pip install "zarrkit[icechunk]"'
 
@@ -99,6 +100,8 @@ def translate_icechunk_error(err: BaseException, *, url: str, key: str | None = 
     """Map an icechunk exception to the zarrkit error a user should see."""
     ic = _icechunk()
     text = str(err)
+    if missing_credentials(text):
+        return no_credentials_error(url, key=key, op=op, client="icechunk")
     if isinstance(err, (ic.ConflictError, ic.RebaseFailedError)):
         return ConflictError(f"commit conflicts with another writer: {_first_line(text)}", url=url, key=key, op=op)
     if "doesn't exist" in text or "not found" in text.lower() and "repository" in text.lower():
@@ -124,8 +127,8 @@ def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("x").strip()
         if line and not line.startswith(("|", "context", "at ")) and not line.startswith("IcechunkError"):
-            return line[:300]
-    return text[:300]
+            return tidy(line[:300])
+    return tidy(text[:300])
 
 
 class IcechunkStore(AsyncStoreAdapter):

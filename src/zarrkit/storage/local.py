@@ -71,7 +71,8 @@ class LocalStore(ByteStore):
                 )
             if not has_root:
                 raise ContainsDataError(
-                    "refusing to clear a non-empty directory that holds no Zarr root document",
+                    "refusing to overwrite a folder that is not a Zarr hierarchy (it holds files but no "
+                    "zarr.json, .zgroup or .zarray); choose a new or empty folder",
                     url=self.url,
                 )
             for entry in os.scandir(self.root):

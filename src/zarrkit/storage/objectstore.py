@@ -24,6 +24,7 @@ from zarrkit.errors import (
 )
 from zarrkit.storage.base import ByteStore, StoreSpec
 from zarrkit.storage.local import ROOT_DOCUMENTS
+from zarrkit.storage.remote_checks import missing_credentials, no_credentials_error, tidy
 
 INSTALL_HINT = 'install the remote extra: pip install "zarrkit[remote]"'
 
@@ -94,12 +95,14 @@ class ObjectStoreStore(ByteStore):
 
     def _translate(self, op, key, err, *, missing_is_location: bool = False):
         exc = self._exc
+        if missing_credentials(str(err)):
+            return no_credentials_error(self.url, key=key, op=op, client="obstore")
         if isinstance(err, (exc.PermissionDeniedError, exc.UnauthenticatedError)):
-            return StorePermissionError(f"access denied: {err}", url=self.url, key=key, op=op)
+            return StorePermissionError(f"access denied: {_short(err)}", url=self.url, key=key, op=op)
         if isinstance(err, exc.NotFoundError) or (missing_is_location and "NoSuchBucket" in str(err)):
-            return StoreNotFoundError(f"bucket or location not found: {err}", url=self.url, key=key, op=op)
+            return StoreNotFoundError(f"bucket or location not found: {_short(err)}", url=self.url, key=key, op=op)
         if isinstance(err, FileNotFoundError):
-            return StoreNotFoundError(f"not found: {err}", url=self.url, key=key, op=op)
+            return StoreNotFoundError(f"not found: {_short(err)}", url=self.url, key=key, op=op)
         return StoreIOError(_short(err), url=self.url, key=key, op=op)
 
     # ------------------------------------------------------------------ reads
@@ -189,4 +192,4 @@ def _short(err: BaseException) -> str:
     head = text[0] if text else type(err).__name__
     tail = next((line for line in reversed(text) if "retries" in line or "error" in line.lower()), "")
     msg = head if not tail or tail == head else f"{head} ... {tail.strip()}"
-    return f"{type(err).__name__}: {msg[:400]}"
+    return tidy(f"{type(err).__name__}: {msg[:400]}")

@@ -28,6 +28,7 @@ from zarrkit.errors import (
     UnsupportedURLError,
 )
 from zarrkit.storage.base import ByteStore, ReadOnlyView, StoreSpec
+from zarrkit.storage.remote_checks import check_s3_access
 from zarrkit.storage.url import REF_KINDS, Target, parse_target, redact, resolve_options
 
 MODES = ("r", "r+", "a", "w")
@@ -98,6 +99,8 @@ def open_store(
         from zarrkit.storage.icechunkstore import open_icechunk
 
         opts = resolve_options(options, scheme="s3" if parsed.scheme == "s3" else parsed.scheme)
+        if parsed.scheme == "s3":
+            check_s3_access(opts, parsed.url, client="icechunk")
         return open_icechunk(parsed, mode=mode, ref=ref_pair, opts=opts, backend_options=backend_options,
                              overwrite=overwrite, autocommit=autocommit, spec=spec)
     if kind == "remote":
@@ -169,6 +172,8 @@ def _open_remote(parsed: Target, mode, overwrite, options, backend_options, back
     norm = "s3" if scheme == "s3" else scheme
     opts = resolve_options(options, scheme=norm)
     client = _remote_client(backend)
+    if scheme == "s3":
+        check_s3_access(opts, parsed.url, client=client)
     if client == "obstore":
         from zarrkit.storage.objectstore import ObjectStoreStore, build_obstore
 

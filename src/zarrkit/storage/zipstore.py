@@ -259,8 +259,11 @@ class ZipWriter(ByteStore):
             if not overwrite:
                 raise ContainsDataError("the zip file exists; pass overwrite=True to replace it", url=url)
             _require_zarr_zip(path, url)
-        if not os.path.isdir(os.path.dirname(path) or "."):
-            raise StoreNotFoundError("the directory for the zip file does not exist", url=url)
+        parent = os.path.dirname(path) or "."
+        if os.path.exists(parent) and not os.path.isdir(parent):
+            raise StoreNotFoundError("the folder for the zip file is a file", url=url)
+        # Like a folder target, a zip target gets its missing parent folders.
+        os.makedirs(parent, exist_ok=True)
         staging = f"{path}.zarrkit-staging-{secrets.token_hex(4)}"
         self._staging = LocalStore(staging, mode="w", url=url)
         self._dirty = False
