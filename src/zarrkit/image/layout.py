@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from zarrkit.pyramid import pyramid_shapes  # the shared rule; image levels follow it too
+
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
@@ -111,18 +113,3 @@ def header_to_array(text: str | bytes) -> np.ndarray:
 
 def array_to_header_bytes(arr: np.ndarray) -> bytes:
     return np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
-
-
-def pyramid_shapes(shape: tuple[int, ...], levels: bool | int) -> list[tuple[int, ...]]:
-    """Shapes of levels 1…n: halve (rounding up) while the previous level's longer side exceeds 256."""
-    out: list[tuple[int, ...]] = []
-    if levels is False or levels == 0:
-        return out
-    limit = None if levels is True else int(levels)
-    cur = tuple(shape)
-    while max(cur[-2:]) > 256 if limit is None else len(out) < limit:
-        cur = (*cur[:-2], -(-cur[-2] // 2), -(-cur[-1] // 2))
-        out.append(cur)
-        if max(cur[-2:]) <= 1:
-            break
-    return out
