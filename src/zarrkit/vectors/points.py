@@ -111,9 +111,10 @@ def write_points(vs, xyz, *, ids=None, attributes=None, object_attributes=None, 
     index = ObjectIndex.read(vs.store, str(level))
     if new_blocks:
         index = (index or ObjectIndex(np.zeros(0, np.int64), [])).merged(new_blocks)
-        index.write(vs.store, str(level), ndim=vs.ndim, codecs=vs.codecs)
-    if object_attributes:
+    if object_attributes:  # before the index: old attribute rows follow the old index rows on disk
         write_object_attributes(vs.store, str(level), index, object_attributes, codecs=vs.codecs)
+    if new_blocks:
+        index.write(vs.store, str(level), ndim=vs.ndim, codecs=vs.codecs)
     if groups:
         write_groups(vs.store, str(level), groups, codecs=vs.codecs)
     info = vs.level_info(level)
@@ -175,23 +176,47 @@ def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins) -> int:
 
 
 def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns):
+    touched, pairs, _ = write_grouped(vs, level, xyz, ids, columns)
+    # manifest blocks per id, in C order of chunk (pairs are sorted by cell, then id)
+    by_id = np.argsort(pairs.keys, kind="stable")
+    uid, ub = _split(pairs.keys[by_id])
+    blocks = {int(o): (pairs.cells[by_id[ub[j]:ub[j + 1]]], pairs.frags[by_id[ub[j]:ub[j + 1]]])
+              for j, o in enumerate(uid.tolist())}
+    return touched, blocks
+
+
+@dataclass
+class Pairs:
+    """The new fragments of a grouped write: one per (cell, key), sorted by cell then key."""
+
+    cells: np.ndarray
+    keys: np.ndarray
+    frags: np.ndarray
+
+
+def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns):
+    """Append vertices grouped by ``(cell, key)``: rows sorted by key within each cell (stable),
+    one new range fragment per (cell, key) after the cell's existing rows and fragments.
+
+    Returns ``(cells touched, Pairs, local row of each input vertex)``.
+    """
     grid = vs.root.grid
     lin = grid.linear(grid.cells_of(xyz))
-    order = np.lexsort((ids, lin))
-    lin_s, ids_s = lin[order], ids[order]
+    order = np.lexsort((keys, lin))
+    lin_s, keys_s = lin[order], keys[order]
     xyz_s = np.ascontiguousarray(xyz[order], dtype=vs.dtype.newbyteorder("<"))
     attrs_s = {c.name: np.ascontiguousarray(c.rows[order]) for c in columns}
     touched, old = _existing(vs, level, np.unique(lin))
     uniq, bounds = _split(lin_s)
-    # (cell, id) pairs in sorted order: one new fragment each
-    pair_start = np.flatnonzero(np.r_[True, (lin_s[1:] != lin_s[:-1]) | (ids_s[1:] != ids_s[:-1])])
+    pair_start = np.flatnonzero(np.r_[True, (lin_s[1:] != lin_s[:-1]) | (keys_s[1:] != keys_s[:-1])]) \
+        if len(lin_s) else np.zeros(0, np.int64)
     pair_count = np.diff(np.r_[pair_start, len(lin_s)])
     pair_cell = np.searchsorted(uniq, lin_s[pair_start])
-    v_pay, f_pay, a_pay = {}, {}, {c.name: {} for c in columns}
-    pair_frag = np.zeros(len(pair_start), np.int64)
-    coords = [tuple(c) for c in grid.unlinear(uniq).tolist()]
     first_pair = np.searchsorted(pair_cell, np.arange(len(uniq)))
-    for i, cell in enumerate(coords):
+    pair_frag = np.zeros(len(pair_start), np.int64)
+    local_sorted = np.zeros(len(lin_s), np.int64)
+    v_pay, f_pay, a_pay = {}, {}, {c.name: {} for c in columns}
+    for i, cell in enumerate(tuple(c) for c in grid.unlinear(uniq).tolist()):
         a, b = bounds[i], bounds[i + 1]
         p0, p1 = first_pair[i], (first_pair[i + 1] if i + 1 < len(uniq) else len(pair_start))
         n_old, frags_old, old_v = 0, [], None
@@ -200,11 +225,11 @@ def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns):
             n_old = len(old_v)
             fr = old.fragments[cell]
             frags_old = [(int(s), int(c)) for s, c in fr.ranges()] if fr.is_range.all() else fr.row_lists()
+        local_sorted[a:b] = n_old + np.arange(b - a)
         pair_frag[p0:p1] = len(frags_old) + np.arange(p1 - p0)
         starts = n_old + pair_start[p0:p1] - a
         if frags_old:
-            new = list(zip(starts.tolist(), pair_count[p0:p1].tolist()))
-            f_pay[cell] = encode_fragments(frags_old + [tuple(x) for x in new])
+            f_pay[cell] = encode_fragments(frags_old + list(zip(starts.tolist(), pair_count[p0:p1].tolist())))
         else:
             f_pay[cell] = encode_ranges(starts, pair_count[p0:p1])
         body = xyz_s[a:b].tobytes()
@@ -213,14 +238,9 @@ def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns):
             prev = old.attributes[c.name][cell].tobytes() if old_v is not None else b""
             a_pay[c.name][cell] = prev + attrs_s[c.name][a:b].tobytes()
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
-    # manifest blocks per id, in C order of chunk (pairs are sorted by cell, then id)
-    pair_ids = ids_s[pair_start]
-    by_id = np.argsort(pair_ids, kind="stable")
-    cells_abs = grid.unlinear(lin_s[pair_start])
-    uid, ub = _split(pair_ids[by_id])
-    blocks = {int(o): (cells_abs[by_id[ub[j]:ub[j + 1]]], pair_frag[by_id[ub[j]:ub[j + 1]]])
-              for j, o in enumerate(uid.tolist())}
-    return len(touched), blocks
+    local = np.empty(len(lin), np.int64)
+    local[order] = local_sorted
+    return len(touched), Pairs(grid.unlinear(lin_s[pair_start]), keys_s[pair_start], pair_frag), local
 
 
 # ---------------------------------------------------------------------------- reads

@@ -289,15 +289,6 @@ class VectorStore:
         present = np.array([len(m) > 4 for m in index.manifests], bool)
         return ObjectTable(index.ids, present)
 
-    def build_pyramid(self, levels=None, factor: int = 2, method: str = "auto", keep: int = 1, sparsity: float = 1.0,
-                      seed: int = 0, on_existing: str = "raise"):
-        """Coarse levels of detail (see :mod:`zarrkit.vectors.pyramid`)."""
-        from zarrkit.vectors import pyramid
-
-        with self._committing("build_pyramid"):
-            return pyramid.build_pyramid(self, levels=levels, factor=factor, method=method, keep=keep,
-                                         sparsity=sparsity, seed=seed, on_existing=on_existing)
-
     # ------------------------------------------------------------------ info and transactions
     def info(self) -> VectorInfo:
         """Kind, grid, levels and attributes; pure read (works on read-only stores)."""
