@@ -33,6 +33,7 @@ ENTRY_POINT_GROUP = "zarrkit.formats"
 #: zarrkit's own formats: name -> "module:Format subclass"
 BUILTIN: dict[str, str] = {
     "image": "zarrkit.image.format:ImageFormat",
+    "vectors": "zarrkit.vectors.format:VectorsFormat",
 }
 
 _extra: dict[str, Any] = {}  # registered at run time: name -> reference or Format subclass
