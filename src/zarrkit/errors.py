@@ -66,6 +66,14 @@ __all__ = [
     "ConcurrencyUnsupported",
     "ZarrkitWarning",
     "UncommittedChangesWarning",
+    # zarrkit.vectors
+    "VectorError",
+    "VectorFormatError",
+    "VectorInputError",
+    "VertexOutOfBoundsError",
+    "PyramidStaleError",
+    "MissingOccupancyWarning",
+    "StaleExtrasWarning",
 ]
 
 
@@ -353,3 +361,32 @@ class ZarrkitWarning(UserWarning):
 
 class UncommittedChangesWarning(UserWarning):
     """A transactional store was closed with uncommitted changes, which were discarded."""
+
+
+# ---------------------------------------------------------------------------- zarrkit.vectors
+class VectorError(ArchiveError, NodeError):
+    """A vector store (zarrkit.vectors) problem; names the store, the node and, where known, the cell key."""
+
+
+class VectorFormatError(VectorError):
+    """Stored vector data that breaks the zv-0.9 format, or a variant zarrkit refuses (Draco, other versions)."""
+
+
+class VectorInputError(VectorError):
+    """Input to a vector writer that cannot be stored (NaN coordinates, bad indices, changed attributes)."""
+
+
+class VertexOutOfBoundsError(VectorInputError):
+    """Vertices outside the store's bounds under ``on_out_of_bounds="raise"``; nothing was written."""
+
+
+class PyramidStaleError(VectorError):
+    """A write to level 0 of a store with coarse levels, without ``on_pyramid="drop"`` or ``"rebuild"``."""
+
+
+class MissingOccupancyWarning(ZarrkitWarning):
+    """A per-chunk array without ``nonempty_chunks``: zarrkit listed the store instead (zarr_vectors reads it as empty)."""
+
+
+class StaleExtrasWarning(ZarrkitWarning):
+    """zarrkit's ``zvx`` extras no longer match the level (another tool edited it); they are ignored."""

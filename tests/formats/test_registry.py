@@ -92,6 +92,19 @@ def test_claiming_uses_the_marker_and_validate_runs_the_claimed_checks(toy):
     assert check.status == "ok" and check.detail == "1 arrays"
 
 
+def test_a_format_can_replace_generic_checks_that_do_not_apply_to_its_stores(toy, monkeypatch):
+    from zarrkit.validate import validate
+
+    store = _toy_store({"format": "toy", "version": "1.0"})
+    before = {c.name: c.status for c in validate(store).checks}
+    assert before["dimension names"] == "ok" and before["xarray"] == "ok"
+    monkeypatch.setattr(Toy, "replaces_checks", {"dimension names": "toy arrays name no dimensions"})
+    after = validate(store).checks
+    (dims,) = [c for c in after if c.name == "dimension names"]
+    assert dims.status == "skip" and dims.detail == "toy arrays name no dimensions (the toy format's checks apply)"
+    assert {c.name: c.status for c in after}["xarray"] == "ok"  # only what the format names
+
+
 def test_info_shows_the_claiming_formats_summary(toy):
     from zarrkit.cli.info import format_summaries
 

@@ -7,7 +7,7 @@ Two backends do the chunk work: ``python`` (numpy + numcodecs, everything) and `
 
 Modules: ``node`` (metadata functions), ``chunk``, ``region``, ``array`` (:class:`Array`,
 :func:`open_array`), ``hierarchy``, ``metadata/`` (models and document parsing), ``codecs/``,
-``sharding``, ``selection``, ``cache``, ``tree`` (``describe_tree``), ``backends/``.
+``sharding``, ``selection``, ``cache``, ``batch`` (many chunks per call), ``resize``, ``tree`` (``describe_tree``), ``backends/``.
 
 Example:
     >>> import numpy as np
@@ -21,6 +21,7 @@ Example:
 """
 
 from zarrkit.core.array import Array, open_array
+from zarrkit.core.batch import read_chunks, write_chunks
 from zarrkit.core.cache import configure, stats
 from zarrkit.core.chunk import delete_chunk, read_chunk, write_chunk
 from zarrkit.core.hierarchy import Hierarchy, open_hierarchy
@@ -36,6 +37,7 @@ from zarrkit.core.node import (
     update_attributes,
 )
 from zarrkit.core.region import read_region, write_region
+from zarrkit.core.resize import resize_array
 from zarrkit.core.tree import NodeInfo, describe_tree
 
 __all__ = [
@@ -57,10 +59,13 @@ __all__ = [
     "open_array",
     "open_hierarchy",
     "read_chunk",
+    "read_chunks",
     "read_metadata",
     "read_region",
+    "resize_array",
     "stats",
     "update_attributes",
     "write_chunk",
+    "write_chunks",
     "write_region",
 ]

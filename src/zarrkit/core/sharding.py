@@ -76,6 +76,8 @@ class ShardingCodec(ArrayBytesCodec):
     """``sharding_indexed``: splits a shard into inner chunks, each through its own chain."""
 
     name = "sharding_indexed"
+    #: a vlen inner chain (zarr-python writes them) is checked by ``build_chain`` in ``resolve``
+    variable_length = True
 
     def __init__(self, chunk_shape, codecs=None, index_codecs=None, index_location="end") -> None:
         if not isinstance(chunk_shape, (list, tuple)) or not all(isinstance(c, int) and c > 0 for c in chunk_shape):

@@ -44,6 +44,9 @@ class Format:
     reads_major: ClassVar[int] = 1
     #: the pip extra that installs what the hooks need
     extra: ClassVar[str] = ""
+    #: generic validate checks that do not apply to this format's stores, each with the
+    #: reason; validate reports them as not checked (the format's own checks cover them)
+    replaces_checks: ClassVar[Mapping[str, str]] = {}
 
     def claims(self, attributes: Mapping[str, Any]) -> bool:
         """Whether a root group with these attributes is one of this format's stores.

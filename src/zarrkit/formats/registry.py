@@ -34,6 +34,7 @@ ENTRY_POINT_GROUP = "zarrkit.formats"
 BUILTIN: dict[str, str] = {
     "image": "zarrkit.image.format:ImageFormat",
     "hcs": "zarrkit.hcs.format:HcsFormat",
+    "vectors": "zarrkit.vectors.format:VectorsFormat",
 }
 
 _extra: dict[str, Any] = {}  # registered at run time: name -> reference or Format subclass

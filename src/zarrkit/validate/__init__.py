@@ -68,6 +68,7 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None, deep
             docs, multiscale_groups=[p for p, k in claimed.items() if "image" in k])),
         ("CF flags", lambda: generic.cf_flag_checks(docs)),
     ]
+    replaced: dict[str, str] = {}  # generic check -> why a claiming format replaces it
     if docs.root is not None:
         from zarrkit.formats import registry
 
@@ -75,6 +76,8 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None, deep
                                consolidated=docs.consolidated is not None, deep=deep)
         for fmt in registry.claiming(attrs):
             steps.append((f"{fmt.name} format", lambda fmt=fmt: list(fmt.checks(context))))
+            replaced.update({name: f"{why} (the {fmt.name} format's checks apply)"
+                             for name, why in fmt.replaces_checks.items()})
     steps += [
         ("OME", lambda: ome.ome_checks(docs)),
         ("ome-zarr-models", lambda: readers.ome_model_checks(store, docs, claimed)),
@@ -82,6 +85,9 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None, deep
         ("chunks", (lambda: deep_checks.chunk_checks(store, docs)) if deep else (lambda: [deep_checks.not_read()])),
     ]
     for name, run in steps:
+        if name in replaced:
+            report.add(name, "skip", replaced[name])
+            continue
         try:
             report.extend(run())
         except ZarrkitError as err:  # a broken node is a failed check, not a crashed report

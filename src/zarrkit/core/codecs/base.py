@@ -94,6 +94,10 @@ class ArrayBytesCodec(CodecStage):
 
     kind = StageKind.ARRAY_BYTES
 
+    #: True when this stage can carry variable-length (object) data: the vlen codecs, and
+    #: sharding, whose inner chain is checked on its own when it is built
+    variable_length = False
+
     def encode(self, arr: np.ndarray, spec: ChunkSpec) -> bytes:
         raise NotImplementedError
 

@@ -28,7 +28,6 @@ from zarrkit.core.codecs.base import (
 )
 from zarrkit.core.codecs.bytes import BytesCodec
 from zarrkit.core.codecs.registry import parse_codec
-from zarrkit.core.codecs.vlen import VlenCodec
 from zarrkit.errors import MetadataError
 
 __all__ = ["CodecChain", "build_chain"]
@@ -128,6 +127,6 @@ def build_chain(codecs: Any, spec: ChunkSpec) -> CodecChain:
             bb.append(stage.resolve(cur))
     if ab is None:
         raise MetadataError("codecs need exactly one array→bytes codec (for example 'bytes')")
-    if cur.dtype.kind == "O" and not isinstance(ab, VlenCodec):
+    if cur.dtype.kind == "O" and not ab.variable_length:
         raise MetadataError("variable-length data types need the vlen-utf8 or vlen-bytes codec")
     return CodecChain(aa, ab, bb, spec)

@@ -24,6 +24,7 @@ __all__ = ["VlenBytesCodec", "VlenCodec", "VlenUtf8Codec"]
 
 class VlenCodec(ArrayBytesCodec):
     _numcodec: ClassVar[Any]
+    variable_length = True
 
     def to_dict(self):
         return {"name": self.name, "configuration": {}}

@@ -1,0 +1,192 @@
+"""Graphs and meshes (spec §2.8): nodes grouped by chunk then object id, one fragment per
+(object, chunk); each edge or face one record placed by the placement rule; edge attributes
+aligned in ``link_attributes``.  Reads by id or box with ``clip="inside"`` or ``"whole"``.
+
+Example:
+    >>> import numpy as np, zarrkit.vectors as vx
+    >>> s = vx.create("memory://", "graph", bounds=([0, 0], [9, 9]), chunk_shape=(5, 5))
+    >>> _ = s.write_graph(np.array([[1, 1], [7, 1], [7, 7]], "f4"), np.array([[0, 1], [1, 2]]))
+    >>> g = s.read_graph(ids=[0])
+    >>> g.nodes[g.edges].tolist()
+    [[[1.0, 1.0], [7.0, 1.0]], [[7.0, 1.0], [7.0, 7.0]]]
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zarrkit.errors import VectorInputError, ZarrkitWarning
+from zarrkit.vectors.inputs import check_vertices, prepare_attributes
+from zarrkit.vectors.level import arrays_present
+from zarrkit.vectors.links import place, read_records, write_records
+from zarrkit.vectors.objects import ObjectIndex, write_object_attributes
+from zarrkit.vectors.points import WriteReport, _split, read_points, write_grouped
+
+__all__ = ["Graph", "read_linked", "write_linked"]
+
+
+@dataclass
+class Graph:
+    """Nodes (or mesh vertices) with object ids and attributes, and ``edges`` (or faces) as node indices."""
+
+    nodes: np.ndarray
+    edges: np.ndarray
+    ids: np.ndarray
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    edge_attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    inside: np.ndarray | None = None
+
+    @property
+    def vertices(self) -> np.ndarray:
+        return self.nodes
+
+    @property
+    def faces(self) -> np.ndarray:
+        return self.edges
+
+
+def _fan(faces: np.ndarray) -> np.ndarray:
+    return np.concatenate([faces[:, [0, i, i + 1]] for i in range(1, faces.shape[1] - 1)])
+
+
+def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attributes=None, ids=None,
+                 object_attributes=None, on_out_of_bounds="raise", on_pyramid="raise", level: int = 0) -> WriteReport:
+    """Append one graph or mesh call: ``links`` index this call's nodes."""
+    t0 = time.perf_counter()
+    raw = np.asarray(nodes)
+    n = raw.shape[0] if raw.ndim == 2 else -1
+    links = np.asarray(links)
+    if links.ndim != 2 or links.dtype.kind not in "iu":
+        raise VectorInputError(f"links must be an (M, L) integer array, got {links.shape} {links.dtype}",
+                               url=vs.store.url, path=f"{level}/links")
+    fam_width = _family_width(vs, level)
+    if vs.kind == "mesh" and fam_width and links.shape[1] != fam_width:
+        if links.shape[1] > 3 and fam_width == 3:
+            warnings.warn(f"{links.shape[1]}-wide faces fan-triangulated into this triangle mesh", ZarrkitWarning,
+                          stacklevel=3)
+            links = _fan(links)
+        else:
+            raise VectorInputError(f"this mesh stores {fam_width}-wide faces, got {links.shape[1]}",
+                                   url=vs.store.url, path=f"{level}/links/0")
+    width = links.shape[1]
+    if links.size and (links.min() < 0 or links.max() >= n):
+        bad = int(np.flatnonzero((links < 0).any(1) | (links >= n).any(1))[0])
+        raise VectorInputError(f"link {bad} {links[bad].tolist()} indexes past the {n} vertices of this call",
+                               url=vs.store.url, path=f"{level}/links/0")
+    index = ObjectIndex.read(vs.store, str(level))
+    next_id = int(index.ids.max()) + 1 if index is not None and len(index) else 0
+    if ids is None:
+        node_ids = np.full(n, next_id, np.int64)
+    else:
+        node_ids = np.broadcast_to(np.asarray(ids, np.int64), (n,)).copy()
+        if node_ids.size and node_ids.min() < 0:
+            raise VectorInputError("object ids must be non-negative", url=vs.store.url, path=f"{level}")
+    columns = prepare_attributes(vs, level, "vertex_attributes", attributes, n)
+    link_attrs = {k: np.asarray(v) for k, v in (link_attributes or {}).items()}
+    for k, v in link_attrs.items():
+        if v.shape[:1] != (len(links),):
+            raise VectorInputError(f"link attribute {k!r} has {v.shape[:1]} rows, expected {len(links)}",
+                                   url=vs.store.url, path=f"{level}/link_attributes/{k}")
+    have = _link_attribute_names(vs, level)
+    if _family_width(vs, level) and set(have) != set(link_attrs):
+        raise VectorInputError(f"link attributes of this write {sorted(link_attrs)} differ from the store's "
+                               f"{sorted(have)}", url=vs.store.url, path=f"{level}/link_attributes")
+    if level == 0:
+        vs.check_pyramid(on_pyramid)
+    xyz = check_vertices(vs, raw, on_out_of_bounds)
+    touched, pairs, local = write_grouped(vs, level, xyz, node_ids, columns)
+    cells = vs.root.grid.cells_of(xyz)
+    placed = place(cells[links], local[links], vs.root.grid)
+    write_records(vs, level, width, placed, link_attrs)
+    by_id = np.argsort(pairs.keys, kind="stable")
+    uid, ub = _split(pairs.keys[by_id])
+    blocks = {int(o): (pairs.cells[by_id[ub[j]:ub[j + 1]]], pairs.frags[by_id[ub[j]:ub[j + 1]]])
+              for j, o in enumerate(uid.tolist())}
+    index = (index or ObjectIndex(np.zeros(0, np.int64), [])).merged(blocks)
+    if object_attributes:  # before the index: old attribute rows follow the old index rows on disk
+        write_object_attributes(vs.store, str(level), index, object_attributes, codecs=vs.codecs)
+    index.write(vs.store, str(level), ndim=vs.ndim, codecs=vs.codecs)
+    info = vs.level_info(level)
+    info.vertex_count += n
+    info.arrays_present = arrays_present(vs, level)
+    info.fragments_tile = info.vertex_count == n or info.fragments_tile
+    vs.write_level(info)
+    return WriteReport(n, np.unique(node_ids), touched, time.perf_counter() - t0)
+
+
+def _link_attribute_names(vs, level) -> list[str]:
+    from zarrkit import core
+    from zarrkit.errors import NodeNotFoundError
+
+    try:
+        return [n for n, _ in core.list_children(vs.store, f"{level}/link_attributes")]
+    except NodeNotFoundError:
+        return []
+
+
+def _family_width(vs, level) -> int | None:
+    from zarrkit import core
+    from zarrkit.errors import NodeNotFoundError
+
+    try:
+        return int(core.read_metadata(vs.store, f"{level}/links/0").attributes.get("link_width"))
+    except (NodeNotFoundError, TypeError):
+        return None
+
+
+def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0) -> Graph:
+    """Nodes and the records among them, selected by object ids and/or an inclusive box.
+
+    ``clip="inside"``: records whose vertices are all selected; ``"whole"``: records with any
+    vertex selected, with all their vertices (``inside`` marks the selected ones).
+    """
+    if clip not in ("inside", "whole"):
+        raise VectorInputError(f"clip must be 'inside' or 'whole' here, got {clip!r}")
+    every = read_points(vs, level=level)  # all nodes, C order of chunk, with ids and (cell, row) keys
+    grid = vs.root.grid
+    keys = _node_keys(vs, level)
+    selected = np.ones(len(every.xyz), bool)
+    if ids is not None:
+        selected &= np.isin(every.ids, np.atleast_1d(np.asarray(ids, np.int64)))
+    if box is not None:
+        lo, hi = (np.asarray(b, np.float64) for b in box)
+        x = every.xyz.astype(np.float64)
+        selected &= np.all((x >= lo) & (x <= hi), axis=1)
+    rec = read_records(vs, level)
+    width = rec.rows.shape[1]
+    rec_keys = (grid.linear(rec.cells.reshape(-1, vs.ndim)).reshape(-1, width) << 32) | rec.rows
+    order = np.argsort(keys)
+    pos = np.searchsorted(keys, rec_keys, sorter=order)
+    pos = order[np.minimum(pos, len(keys) - 1)] if len(keys) else pos
+    found = keys[pos] == rec_keys if len(keys) else np.zeros(rec_keys.shape, bool)
+    if not found.all():
+        raise VectorInputError(f"{int((~found).sum())} link endpoints point at rows that do not exist",
+                               url=vs.store.url, path=f"{level}/links/0")
+    hit = selected[pos]
+    keep_rec = hit.all(axis=1) if clip == "inside" else hit.any(axis=1)
+    nodes_keep = selected.copy()
+    if clip == "whole":
+        nodes_keep[pos[keep_rec].reshape(-1)] = True
+    remap = np.cumsum(nodes_keep) - 1
+    return Graph(every.xyz[nodes_keep], remap[pos[keep_rec]], every.ids[nodes_keep],
+                 {k: v[nodes_keep] for k, v in every.attributes.items()},
+                 {k: v[keep_rec] for k, v in rec.attributes.items()}, selected[nodes_keep])
+
+
+def _node_keys(vs, level) -> np.ndarray:
+    """``linear cell << 32 | row`` of every node in the order :func:`read_points` returns them."""
+    verts = vs.cells(level, "vertices")
+    if verts is None:
+        return np.zeros(0, np.int64)
+    stored = verts.nonempty()
+    grid = vs.root.grid
+    dtype = np.dtype(verts.attributes.get("dtype", "float32"))
+    out = []
+    for cell, raw in zip(stored, verts.read(stored)):
+        n = len(raw or b"") // (dtype.itemsize * vs.ndim)
+        out.append((int(grid.linear(np.array([cell]))[0]) << 32) | np.arange(n, dtype=np.int64))
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
