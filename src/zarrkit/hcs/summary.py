@@ -3,7 +3,7 @@
 Example:
     >>> import numpy as np
     >>> from zarrkit.hcs import PlateSpec, ImageSpec, PlateWriter
-    >>> w = PlateWriter.create("memory://doc-summary", PlateSpec.preset(6, name="mini"), ImageSpec("yx"))
+    >>> w = PlateWriter.create("memory://doc-hcs-summary", PlateSpec.preset(6, name="mini"), ImageSpec("yx"))
     >>> _ = w.write_well("A1", [np.zeros((8, 8), "uint16")]); _ = w.finalize()
     >>> s = plate_summary(w.store)
     >>> s["name"], s["geometry"], s["wells"], s["image"]["shape"]
