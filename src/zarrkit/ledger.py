@@ -89,37 +89,47 @@ class Ledger:
         self._pending = {}
         self._opened = time.monotonic()
 
-    def receipts(self, phase: str) -> dict[str, dict[str, Any]]:
-        """The latest receipt of every task of ``phase`` (later segments win)."""
-        out: dict[str, dict[str, Any]] = {}
+    def _all(self, phase: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
         prefix = f"receipts/{phase}/"
         for key in sorted(k for k in self.store.list_prefix(prefix) if "/" not in k[len(prefix):]):
             for line in (self.store.get(key) or b"").splitlines():
                 try:
-                    doc = json.loads(line)
+                    out.append(json.loads(line))
                 except ValueError:  # a torn line of a non-atomic store: that task reruns
                     continue
-                out[doc["task"]] = doc
-        for doc in self._pending.get(phase, []):
+        out.extend(self._pending.get(phase, []))
+        return out
+
+    def receipts(self, phase: str) -> dict[str, dict[str, Any]]:
+        """The latest receipt of every task of ``phase`` (by its time ``t``)."""
+        out: dict[str, dict[str, Any]] = {}
+        for doc in sorted(self._all(phase), key=lambda d: d.get("t", 0)):
             out[doc["task"]] = doc
         return out
 
+    def matching(self, phase: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """``(task, fingerprint) → receipt`` of every receipt of ``phase``."""
+        return {(d["task"], d["fp"]): d for d in sorted(self._all(phase), key=lambda d: d.get("t", 0))}
+
     def done(self, phase: str) -> set[tuple[str, str]]:
         """``(task, fingerprint)`` pairs with a receipt in ``phase``."""
-        return {(k, r["fp"]) for k, r in self.receipts(phase).items()}
+        return set(self.matching(phase))
 
     # ------------------------------------------------------------------ leases
     def acquire(self, name: str, ttl: float = 900.0) -> bool:
-        """Take lease ``name`` (set-if-absent; an expired one is taken over); ``False`` if held.
+        """Take lease ``name`` (set-if-absent); ``False`` if another live builder holds it.
 
-        Not atomic on fsspec stores, which have no conditional write.
+        An expired lease, or one held by a dead process on this host (a killed build), is
+        taken over.  Not atomic on fsspec stores, which have no conditional write.
         """
         key = f"leases/{name}"
-        doc = json.dumps({"worker": self.worker, "expires": time.time() + ttl}).encode()
+        doc = json.dumps({"worker": self.worker, "host": socket.gethostname(), "pid": os.getpid(),
+                          "expires": time.time() + ttl}).encode()
         if self.store.set_if_absent(key, doc):
             return True
         held = json.loads(self.store.get(key) or b"{}")
-        if held.get("worker") == self.worker or held.get("expires", 0) < time.time():
+        if held.get("worker") == self.worker or held.get("expires", 0) < time.time() or _dead_here(held):
             self.store.set(key, doc)
             return True
         return False
@@ -133,3 +143,16 @@ class Ledger:
 
     def close(self) -> None:
         self.flush()
+
+
+def _dead_here(held: Mapping[str, Any]) -> bool:
+    """Whether a lease's holder was a process on this host that no longer runs."""
+    if held.get("host") != socket.gethostname() or not isinstance(held.get("pid"), int):
+        return False
+    try:
+        os.kill(held["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -33,6 +33,7 @@ ENTRY_POINT_GROUP = "zarrkit.formats"
 #: zarrkit's own formats: name -> "module:Format subclass"
 BUILTIN: dict[str, str] = {
     "image": "zarrkit.image.format:ImageFormat",
+    "geo": "zarrkit.geo.format:GeoFormat",
 }
 
 _extra: dict[str, Any] = {}  # registered at run time: name -> reference or Format subclass
@@ -78,10 +79,10 @@ def get(name: str) -> Format:
     """The plug-in object of format ``name``, imported on first use.
 
     Example:
-        >>> get("nope")
+        >>> get("nope")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        zarrkit.errors.UnknownFormatError: no format named 'nope' is registered (known: image)
+        zarrkit.errors.UnknownFormatError: no format named 'nope' is registered (known: ...image...)
     """
     if name in _loaded:
         return _loaded[name]

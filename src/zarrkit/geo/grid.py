@@ -56,7 +56,7 @@ class Grid:
     origin: tuple[float, float]
     shape: tuple[int, int]
     align: int = 4096
-    aliases: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    aliases: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
