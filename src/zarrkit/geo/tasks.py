@@ -24,14 +24,13 @@ import signal
 from functools import lru_cache
 from typing import Any
 
-import crc32c
 import numpy as np
 
 from zarrkit import core
-from zarrkit.formats.archive import ENCODER
 from zarrkit.geo.layout import ZoneLayout
 from zarrkit.geo.plan import ShardTask
 from zarrkit.geo.quantize import quantize_source
+from zarrkit.pyramid import write_shard
 from zarrkit.storage import open_store
 
 __all__ = ["composite", "open_cached", "run_shard", "shard_key", "write_shard"]
@@ -81,22 +80,6 @@ def composite(task: ShardTask) -> tuple[np.ndarray, np.ndarray]:
         sub_best[win], sub_scale[win], sub_q[win] = dist[win], ss[win], qq[win]
         sub_scale[~ok & np.isposinf(sub_scale)] = np.nan  # covered, but masked in this source
     return q, scale
-
-
-def write_shard(store, path: str, meta: core.ArrayMetadata, ij: tuple[int, int], block: np.ndarray) -> dict[str, int] | None:
-    """Encode and put one whole shard; ``{bytes, crc32c}`` of the object, ``None`` if all fill."""
-    s0, s1 = meta.chunk_shape[:2]
-    box = (slice(ij[0] * s0, (ij[0] + 1) * s0), slice(ij[1] * s1, (ij[1] + 1) * s1), *[slice(None)] * (meta.ndim - 2))
-    scratch = open_store("memory://", mode="w")
-    core.write_region(scratch, path, box, block, metadata=meta, backend=ENCODER)
-    key = shard_key(path, ij, meta.ndim)
-    raw = scratch.get(key)
-    if raw is None:
-        if store.exists(key):  # an earlier build wrote data here: the shard is empty now
-            store.delete(key)
-        return None
-    store.set(key, raw)
-    return {"bytes": len(raw), "crc32c": crc32c.crc32c(raw)}
 
 
 def _fail_once() -> None:
