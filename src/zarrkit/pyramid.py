@@ -69,6 +69,8 @@ def _block_sum(x: np.ndarray, f: int) -> np.ndarray:
     oh, ow = -(-h // f), -(-w // f)
     if (h, w) != (oh * f, ow * f):
         x = np.pad(x, [(0, 0)] * len(lead) + [(0, oh * f - h), (0, ow * f - w)])
+    if f == 2:  # strided adds: several times faster than a reshaped sum over interleaved axes
+        return x[..., 0::2, 0::2] + x[..., 0::2, 1::2] + x[..., 1::2, 0::2] + x[..., 1::2, 1::2]
     return x.reshape(*lead, oh, f, ow, f).sum(axis=(-3, -1))
 
 
@@ -277,6 +279,8 @@ def run_level_task(task: LevelTask) -> dict:
         r1 = min(r + task.rows // 2, y1)
         block = core.read_region(store, task.source, (slice(2 * r, min(2 * r1, src.shape[0])),
                                                       slice(2 * x0, min(2 * x1, src.shape[1]))), metadata=src)
+        if not block.any() and not src.fill_value:  # all fill: the output stays fill, no arithmetic
+            continue
         out[r - y0:r1 - y0, :x1 - x0] = block_mean(block, axes=(0, 1), alpha_axis=task.alpha_axis,
                                                    valid=None if task.alpha_axis is not None else np.ones(block.shape[:2], bool))
     info = write_shard(store, task.target, dst, task.ij, out[:y1 - y0, :x1 - x0] if (y1 - y0, x1 - x0) != (sy, sx) else out)
