@@ -111,7 +111,7 @@ def test_zarrkit_validate_passes_with_the_v01_schemas(built):
 def test_xarray_and_rioxarray_read_crs_transform_and_values(built):
     xr = pytest.importorskip("xarray")
     pytest.importorskip("rioxarray")
-    ds = xr.open_zarr(os.path.join(built, "2024.zarr"), group="utm31")
+    ds = xr.open_zarr(os.path.join(built, "2024.zarr"), group="utm31", chunks={"y": 4096, "x": 4096})
     assert ds.embeddings.dims == ("y", "x", "band") and "spatial_ref" in ds.embeddings.coords
     assert ds.rio.crs.to_epsg() == 32631
     g = scheme().zone(31)
