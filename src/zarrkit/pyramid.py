@@ -225,8 +225,10 @@ def write_shard(store, path: str, meta: core.ArrayMetadata, index: tuple[int, in
         >>> from zarrkit.storage import open_store
         >>> s = open_store("memory://", mode="w")
         >>> m = core.array_metadata((4, 4), "u1", (2, 2), shards=(4, 4), fill_value=0)
-        >>> write_shard(s, "a", m, (0, 0), np.ones((4, 4), "u1"))["bytes"] > 0, write_shard(s, "a", m, (0, 0), np.zeros((4, 4), "u1"))
-        (True, None)
+        >>> write_shard(s, "a", m, (0, 0), np.ones((4, 4), "u1"))["bytes"] > 0
+        True
+        >>> write_shard(s, "a", m, (0, 0), np.zeros((4, 4), "u1")) is None, s.exists("a/c/0/0")
+        (True, False)
     """
     import crc32c
 

@@ -70,7 +70,7 @@ def _scheme(scheme: str, grid: Optional[str], res: float):
 
 @app.command()
 def build(
-    tiles: List[str] = typer.Argument(..., help="Tiles (.npy + .json sidecar, .tif), globs, folders or a manifest."),
+    tiles: List[str] = typer.Argument(..., help="Tiles (.npy + .json sidecar, .tif), globs, folders or a manifest."),  # noqa: B008
     out: str = typer.Option(..., "--out", help="The build root: {time}.zarr stores, stac/, _zarrkit/."),
     scheme: str = typer.Option("utm", "--scheme"), grid: Optional[str] = typer.Option(None, "--grid"),
     res: float = typer.Option(10.0, "--res", help="Resolution of the UTM grids (m)."),
@@ -78,7 +78,8 @@ def build(
     profile: str = typer.Option("point", "--profile"), shard: Optional[int] = typer.Option(None, "--shard"),
     chunk: Optional[int] = typer.Option(None, "--chunk"), model: Optional[str] = typer.Option(None, "--model"),
     model_version: Optional[str] = typer.Option(None, "--model-version"),
-    source_data: List[str] = typer.Option([], "--source-data"), zones: List[str] = typer.Option([], "--zones"),
+    source_data: List[str] = typer.Option([], "--source-data"),  # noqa: B008
+    zones: List[str] = typer.Option([], "--zones"),  # noqa: B008
     task_range: Optional[str] = typer.Option(None, "--task-range", help="i:j, a slice of the task list."),
     dry_run: bool = typer.Option(False, "--dry-run"), preview: bool = typer.Option(False, "--preview"),
     content_hash: bool = typer.Option(False, "--content-hash"),

@@ -80,9 +80,10 @@ def run_demo(directory: str, *, overwrite: bool, console: Any) -> DemoResult:
     mosaic = geo.open(out)
     points = mosaic.sample_points([3.05, 9.05, 50.0], [0.06, -0.06, 50.0], time="2024")
     region = mosaic.read_region((3.0, 0.0, 3.1, 0.1), time="2024", out="xarray")
-    console.print(f"  built {store}: zones {mosaic.zones('2024').keys().__repr__()}; {report.summary()}")
-    console.print(f"  sampled 3 points, bands 0-2: {np.round(points[:, :3], 3).tolist()}")
-    console.print(f"  region (3.0,0.0,3.1,0.1): shape {region.shape}, CRS {region.rio.crs if hasattr(region, 'rio') else region.spatial_ref.attrs['crs_wkt'][:40]}")
+    console.print(f"  built {store}: zones {sorted(mosaic.zones('2024'))}; {report.summary()}")
+    console.print(f"  sampled 3 points, bands 0-2: {[[round(float(v), 3) for v in p] for p in points[:, :3]]}")
+    console.print(f"  region (3.0, 0.0, 3.1, 0.1): shape {region.shape}, CRS "
+                  f"{region.spatial_ref.attrs.get('projected_crs_name')}")
     console.print(f"  STAC catalog: {catalog}")
     console.print(mosaic.to_xarray("2024", "utm31"))
     return DemoResult(written=[store, catalog], ok=report.passed)

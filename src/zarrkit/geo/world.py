@@ -158,7 +158,8 @@ def build_world(url: str, store, time: str, zones: list[str], docs: dict[str, An
         attrs = docs[zone]["attributes"]
         zt, zshape = attrs["spatial:transform"], attrs["spatial:shape"]
         zs = docs[f"{zone}/rgb"]["chunk_grid"]["configuration"]["chunk_shape"][0]
-        west, south, east, north = _lonlat_bounds(attrs["proj:code"], zt, (ij[0] * zs, (ij[0] + 1) * zs, ij[1] * zs, (ij[1] + 1) * zs))
+        window = (ij[0] * zs, (ij[0] + 1) * zs, ij[1] * zs, (ij[1] + 1) * zs)
+        west, south, east, north = _lonlat_bounds(attrs["proj:code"], zt, window)
         zone_info[zone] = (attrs["proj:code"], tuple(zt), tuple(zshape))
         for i in range(int((90 - north) / base_res) // s, int((90 - south) / base_res) // s + 1):
             for j in range(int((west + 180) / base_res) // s, int((east + 180) / base_res) // s + 1):
