@@ -37,10 +37,10 @@ import os
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from zarrkit.core.pool import usable_cores
