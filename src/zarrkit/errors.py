@@ -64,6 +64,14 @@ __all__ = [
     "WellNotFoundError",
     "PlateExistsError",
     "ConcurrencyUnsupported",
+    # geo (zarrkit.geo)
+    "GeoError",
+    "GridMismatchError",
+    "TileError",
+    "NoZoneError",
+    "LayoutMismatchError",
+    "LeaseError",
+    "RegionTooLargeError",
     "ZarrkitWarning",
     "UncommittedChangesWarning",
     # zarrkit.vectors
@@ -353,6 +361,36 @@ class PlateExistsError(ArchiveExistsError, FileExistsError):
 class ConcurrencyUnsupported(UnsupportedOperationError):
     """The store cannot give the multi-writer guarantee asked for (incremental listing on an
     object store, several writers without conditional writes)."""
+
+
+# --- geo (zarrkit.geo): tiles, grids, builds and reads ------------------------------------
+class GeoError(ArchiveError):
+    """A geo mosaic problem; the message names the tile, zone or request."""
+
+
+class TileError(GeoError):
+    """A source tile that cannot be used: no CRS or transform, a non-finite transform,
+    band counts or dtypes that differ from the other tiles."""
+
+
+class GridMismatchError(TileError):
+    """A tile not on its grid's lattice (rotated, another resolution, a fractional offset)."""
+
+
+class NoZoneError(GeoError, LookupError):
+    """A tile or request outside every zone of the grid scheme."""
+
+
+class LayoutMismatchError(GeoError):
+    """An existing zone was built with another layout; ``force=True`` rebuilds it."""
+
+
+class LeaseError(GeoError):
+    """Another builder holds the lease on a zone."""
+
+
+class RegionTooLargeError(GeoError):
+    """A read larger than ``max_bytes``; ``iter_region`` reads it in shard-aligned blocks."""
 
 
 class ZarrkitWarning(UserWarning):

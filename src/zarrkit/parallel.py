@@ -10,8 +10,15 @@ given as an object: a ``concurrent.futures.Executor`` or a ``distributed.Client`
 started, ``fork`` can deadlock.  ``dask`` without a client starts a ``LocalCluster``
 for the call and closes it afterwards.
 
-This is the small core the image writer needs; the geo builds add receipts, leases and
-retries on top of it.
+Long builds pass more: ``memory=`` (a budget that bounds how many tasks run at once,
+from each task's ``est_bytes``), ``retries=`` (transient errors only: ``OSError``,
+timeouts, a Dask ``KilledWorker``), ``ledger=`` and ``phase=`` (a
+:class:`zarrkit.ledger.Ledger`: tasks whose receipt carries their current fingerprint are
+skipped, every returned receipt is appended, and a :class:`RunSummary` comes back) and
+``progress=`` (a bar per phase through :mod:`zarrkit.progress`, or a callable called with
+each result).  Dask runs use ``client.map`` in bounded windows, with keys
+``{phase}-{task key}-{fingerprint[:12]}``; the scheduler address comes from
+``scheduler=``, ``ZARRKIT_SCHEDULER`` or Dask's ``scheduler-address`` config.
 
 Example:
     >>> run_tasks(abs, [-1, 2, -3], executor="serial")
@@ -23,18 +30,24 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+import math
 import multiprocessing
 import os
+import time
+import uuid
 from collections import deque
 from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from zarrkit.core.pool import usable_cores
 from zarrkit.errors import ExecutorError  # lives with the other errors; re-exported for older imports
 
-__all__ = ["EXECUTORS", "ExecutorError", "TaskExecutor", "check_executor", "get_executor", "run_tasks"]
+__all__ = ["EXECUTORS", "ExecutorError", "RunSummary", "TaskExecutor", "check_executor", "get_executor",
+           "parse_size", "run_tasks", "slots_for"]
 
 EXECUTORS = ("serial", "threads", "processes", "dask")
 
@@ -100,20 +113,35 @@ class _DaskExecutor(TaskExecutor):
     def __init__(self, client: Any, cluster: Any = None) -> None:
         self.client, self._cluster = client, cluster
         self.slots = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+        self.phase, self.retries = "task", 0
 
     def map(self, fn, items):
+        # client.map over windows of ``slots`` items, at most 2 × slots in flight: a long task
+        # list is never all on the scheduler, and only results (receipts) come back
         window: deque = deque()
-        for item in items:
-            window.append(self.client.submit(fn, item, pure=False))
-            if len(window) >= 2 * self.slots:
+        run = uuid.uuid4().hex[:8]
+        numbered = enumerate(items)
+        while True:
+            batch = list(itertools.islice(numbered, self.slots))
+            if batch:
+                keys = [_dask_key(self.phase, n, item, run) for n, item in batch]
+                window.extend(self.client.map(fn, [item for _, item in batch], key=keys, retries=self.retries))
+            elif not window:
+                return
+            while window and (len(window) >= 2 * self.slots or not batch):
                 yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
 
     def close(self) -> None:
         if self._cluster is not None:
             self.client.close()
             self._cluster.close()
+
+
+def _dask_key(phase: str, n: int, item: Any, run: str) -> str:
+    key, fp = getattr(item, "key", None), getattr(item, "fingerprint", None)
+    if key is not None and fp is not None:
+        return f"{phase}-{key}-{str(fp)[:12]}".replace("/", "_")
+    return f"{phase}-{n}-{run}"
 
 
 def check_executor(spec: Any) -> None:
@@ -134,7 +162,8 @@ def check_executor(spec: Any) -> None:
                         f"distributed.Client, got {spec!r}")
 
 
-def get_executor(spec: Any = None, *, workers: int | None = None) -> TaskExecutor:
+def get_executor(spec: Any = None, *, workers: int | None = None, scheduler: str | None = None,
+                 memory: int | str | None = None) -> TaskExecutor:
     """An executor for ``spec``: a name from :data:`EXECUTORS`, ``None`` (threads), a
     ``concurrent.futures.Executor`` or a ``distributed.Client``.  Pools it creates are
     closed by ``close()`` (or a ``with`` block); pools it is given are left open.
@@ -160,10 +189,13 @@ def get_executor(spec: Any = None, *, workers: int | None = None) -> TaskExecuto
             from distributed import Client, LocalCluster
         except ImportError as err:
             raise ExecutorError("executor 'dask' needs the distributed extra: pip install 'zarrkit[distributed]'") from err
-        address = os.environ.get("ZARRKIT_SCHEDULER")
+        address = scheduler or os.environ.get("ZARRKIT_SCHEDULER") or _dask_config_address()
         if address:
             return _DaskExecutor(Client(address))
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        # a started cluster gets the budget split over its workers (none: no memory_limit)
+        limit = parse_size(memory) // n if memory else None
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               memory_limit=limit)
         return _DaskExecutor(Client(cluster), cluster)
     if isinstance(spec, ThreadPoolExecutor):
         return _FuturesExecutor(spec, "threads", spec._max_workers, shares_memory=True, owned=False)
@@ -172,9 +204,92 @@ def get_executor(spec: Any = None, *, workers: int | None = None) -> TaskExecuto
     return _DaskExecutor(spec)  # check_executor let only a distributed.Client through to here
 
 
+def _dask_config_address() -> str | None:
+    try:
+        import dask
+
+        return dask.config.get("scheduler-address", None)
+    except ImportError:
+        return None
+
+
+def parse_size(text: int | str | None) -> int:
+    """Bytes from ``"4GiB"``, ``"512MB"``, ``"65536"`` or an int.
+
+    Example:
+        >>> parse_size("4GiB"), parse_size("1.5k"), parse_size(10)
+        (4294967296, 1536, 10)
+    """
+    if text is None or isinstance(text, int):
+        return int(text or 0)
+    import re
+
+    m = re.fullmatch(r"\s*([\d.]+)\s*([kmgt]?)i?b?\s*", str(text), re.IGNORECASE)
+    if not m:
+        raise ExecutorError(f"memory: not a size: {text!r} (say 4GiB)")
+    return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
+
+
+def slots_for(est_bytes: Iterable[int], budget: int | str | None, workers: int | None = None) -> int:
+    """How many tasks may run at once: ``min(workers or cpus, ⌊0.8·budget / max est_bytes⌋)``, ≥ 1.
+
+    A task estimated over the whole budget fails up front.
+
+    Example:
+        >>> slots_for([100, 300], 1000, workers=8), slots_for([100], None, workers=3)
+        (2, 3)
+    """
+    n = workers or usable_cores()
+    largest = max(est_bytes, default=0)
+    if not budget or not largest:
+        return n
+    budget = parse_size(budget)
+    if largest > budget:
+        raise ExecutorError(f"a task needs about {largest / 2**20:.1f} MiB, more than the memory budget "
+                            f"({budget / 2**20:.1f} MiB); raise --memory or use a smaller shard")
+    return max(1, min(n, math.floor(0.8 * budget / largest)))
+
+
+#: errors worth another try: the task is idempotent, so a rerun is safe
+TRANSIENT = (OSError, TimeoutError)
+
+
+class _Retrying:
+    """``fn`` retried on transient errors (picklable, so it runs on any executor)."""
+
+    def __init__(self, fn: Callable[[Any], Any], retries: int) -> None:
+        self.fn, self.retries = fn, retries
+
+    def __call__(self, item: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return self.fn(item)
+            except TRANSIENT:
+                if attempt == self.retries:
+                    raise
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+
+
+@dataclass
+class RunSummary:
+    """What a ledgered run did: tasks planned, skipped (receipt current), written, empty."""
+
+    phase: str
+    total: int = 0
+    skipped: int = 0
+    written: int = 0
+    empty: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    receipts: list = field(default_factory=list, repr=False)
+
+
 def run_tasks(fn: Callable[[Any], Any], tasks: Iterable[Any], *, executor: Any = None,
-              workers: int | None = None) -> list[Any]:
-    """Run ``fn`` on every task and return the results in task order.
+              workers: int | None = None, memory: int | str | None = None, scheduler: str | None = None,
+              retries: int = 2, ledger: Any = None, phase: str = "", progress: Any = True,
+              resume: bool = True) -> Any:
+    """Run ``fn`` on every task and return the results in task order (a :class:`RunSummary`
+    given a ``ledger``; ``resume=False`` reruns tasks that have a receipt).
 
     The first task error is raised after in-flight tasks settle; pools created here are
     closed before returning.
@@ -183,7 +298,54 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Iterable[Any], *, executor: Any =
         >>> run_tasks(len, ["ab", "c"], executor="threads", workers=2)
         [2, 1]
     """
-    if isinstance(executor, TaskExecutor):  # the caller's: it stays open
-        return list(executor.map(fn, tasks))
-    with get_executor(executor, workers=workers) as ex:
-        return list(ex.map(fn, tasks))
+    started = time.monotonic()
+    if memory or ledger is not None:
+        tasks = list(tasks)
+    if ledger is not None and resume:
+        done = ledger.done(phase)
+        todo = [t for t in tasks if (t.key, t.fingerprint) not in done]
+    else:
+        todo = tasks
+    if memory:
+        workers = slots_for((getattr(t, "est_bytes", 0) for t in todo), memory, workers)
+    call = _Retrying(fn, retries) if retries else fn
+    owned = not isinstance(executor, TaskExecutor)
+    ex = get_executor(executor, workers=workers, scheduler=scheduler, memory=memory) if owned else executor
+    try:
+        if isinstance(ex, _DaskExecutor):  # KilledWorker: the scheduler reruns the task elsewhere
+            ex.phase, ex.retries = (phase or getattr(fn, "__name__", "task")), retries
+        results = _with_progress(ex.map(call, todo), progress, phase, len(todo) if hasattr(todo, "__len__") else None)
+        if ledger is None:
+            return list(results)
+        summary = RunSummary(phase, total=len(tasks), skipped=len(tasks) - len(todo))
+        for receipt in results:
+            ledger.append(receipt)
+            summary.receipts.append(receipt)
+            summary.written += receipt.get("status") == "written"
+            summary.empty += receipt.get("status") == "empty"
+            summary.bytes += sum(a.get("bytes", 0) for a in receipt.get("arrays", {}).values())
+        ledger.flush()
+        summary.seconds = time.monotonic() - started
+        return summary
+    finally:
+        if ledger is not None:
+            ledger.flush()  # the receipts of finished tasks survive a failing one
+        if owned:
+            ex.close()
+
+
+def _with_progress(results: Iterator[Any], progress: Any, phase: str, total: int | None) -> Iterator[Any]:
+    if callable(progress):
+        for r in results:
+            progress(r)
+            yield r
+        return
+    if not progress:
+        yield from results
+        return
+    from zarrkit.progress import task
+
+    with task(phase or "Running tasks", total=total) as advance:
+        for r in results:
+            advance()
+            yield r

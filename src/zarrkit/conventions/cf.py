@@ -15,7 +15,7 @@ from typing import Any
 
 from zarrkit.errors import ZarrkitWarning
 
-__all__ = ["units_string", "flag_attributes", "sanitize_words", "ancillary_variables"]
+__all__ = ["units_string", "flag_attributes", "sanitize_words", "ancillary_variables", "grid_mapping"]
 
 _WORD_BAD = re.compile(r"[^A-Za-z0-9_.+@-]")
 
@@ -79,3 +79,23 @@ def flag_attributes(planes: list[tuple[str, int]], long_name: str = "mask") -> d
 def ancillary_variables(names: list[str]) -> str:
     """The space-separated ``ancillary_variables`` value."""
     return " ".join(names)
+
+
+def grid_mapping(crs_wkt: str, cf_parameters: dict[str, Any], transform: tuple[float, ...]) -> dict[str, Any]:
+    """Attributes of a CF grid-mapping variable (``spatial_ref``) for a north-up grid.
+
+    ``cf_parameters`` are the CRS's CF keys (``pyproj.CRS.to_cf()``); ``transform`` is the
+    Affine-order ``(xres, 0, x0, 0, -yres, y0)``.  ``crs_wkt`` (CF) and ``spatial_ref`` (GDAL,
+    rioxarray) both hold the WKT2; ``GeoTransform`` is GDAL's order.
+
+    Example:
+        >>> gm = grid_mapping("GEOGCRS[...]", {"grid_mapping_name": "latitude_longitude"}, (0.5, 0, -180, 0, -0.5, 90))
+        >>> gm["GeoTransform"], gm["grid_mapping_name"]
+        ('-180 0.5 0 90 0 -0.5', 'latitude_longitude')
+    """
+    a, b, c, d, e, f = transform
+    out = {k: v for k, v in cf_parameters.items() if k != "crs_wkt"}
+    out["crs_wkt"] = crs_wkt
+    out["spatial_ref"] = crs_wkt
+    out["GeoTransform"] = " ".join(f"{v:.17g}" for v in (c, a, b, f, d, e))
+    return out

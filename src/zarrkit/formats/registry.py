@@ -35,6 +35,7 @@ BUILTIN: dict[str, str] = {
     "image": "zarrkit.image.format:ImageFormat",
     "hcs": "zarrkit.hcs.format:HcsFormat",
     "vectors": "zarrkit.vectors.format:VectorsFormat",
+    "geo": "zarrkit.geo.format:GeoFormat",
 }
 
 _extra: dict[str, Any] = {}  # registered at run time: name -> reference or Format subclass

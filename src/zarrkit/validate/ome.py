@@ -68,6 +68,13 @@ def _join(group: str, path: str) -> str:
     return "/".join(out)
 
 
+def _zarr_conventions_multiscales(attrs) -> bool:
+    """A ``multiscales`` registered (by UUID) as the zarr-conventions one, not OME's."""
+    from zarrkit.conventions.geo import registered
+
+    return "multiscales" in registered(attrs)
+
+
 def ome_checks(docs: Documents) -> list[Check]:
     """Every OME check of every group, in path order."""
     checks: list[Check] = []
@@ -81,7 +88,7 @@ def _group_checks(docs: Documents, path: str) -> list[Check]:
     attrs = doc.get("attributes", {})
     key = document_key(path, ".zattrs" if doc.get("zarr_format") == 2 else "zarr.json")
     if "ome" not in attrs:
-        found = [k for k in _V04_KEYS if k in attrs]
+        found = [k for k in _V04_KEYS if k in attrs and not (k == "multiscales" and _zarr_conventions_multiscales(attrs))]
         if not found:
             return []
         if doc.get("zarr_format") == 2:  # OME-Zarr 0.4 and older keep these at the top (Zarr v2 only)

@@ -1,0 +1,145 @@
+"""Previews: one global stretch per time, zone ``rgb``, and the EPSG:4326 pyramid ``preview/``.
+
+The stretch samples every zone deterministically (non-empty shards sorted by key, every
+⌈n/64⌉-th, every 8th pixel) and is frozen in the ledger for later runs unless
+``restretch``.  Zone ``rgb`` = ``rint(255·clip((v−lo)/(hi−lo)))`` with alpha 255 where data
+is valid.  Level 0 of ``preview/`` is built per 2048² output shard: for each zone with data
+there, its ``rgb`` window (outline densified, padded 2 px) is reprojected with rasterio's
+average resampling on premultiplied planes; colour = premultiplied ÷ alpha; zones composite
+by highest alpha, then nearest central meridian, then name.  Levels ≥ 1 come from
+:func:`zarrkit.pyramid.build_levels` (alpha-weighted means).
+
+Example:
+    >>> import numpy as np
+    >>> to_rgb(np.array([[[0.0, 5.0, 10.0]]], "f4"), np.array([[1.0]], "f4"), [[0, 10]] * 3)[0, 0].tolist()
+    [0, 128, 255, 255]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from zarrkit import core, parallel, pyramid
+from zarrkit.geo.build import _documents, finalise, ledger_for
+from zarrkit.geo.plan import store_url
+from zarrkit.geo.quantize import dequantize
+from zarrkit.geo.tasks import open_cached
+from zarrkit.geo.world import build_world
+from zarrkit.storage import open_store
+
+__all__ = ["preview", "stretch", "to_rgb"]
+
+
+def to_rgb(values: np.ndarray, scale: np.ndarray, limits: Sequence[Sequence[float]]) -> np.ndarray:
+    """RGBA uint8 of three dequantised bands; alpha 255 where the scale is finite (true black stays valid)."""
+    lo = np.array([v[0] for v in limits], "f4")
+    hi = np.array([v[1] for v in limits], "f4")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rgb = np.rint(255 * np.clip((values - lo) / np.where(hi > lo, hi - lo, 1), 0, 1))
+    ok = np.isfinite(scale)
+    out = np.zeros((*scale.shape, 4), "u1")
+    out[ok, :3] = rgb[ok].astype("u1")
+    out[ok, 3] = 255
+    return out
+
+
+def stretch(store, zones: dict[str, list[tuple[int, int]]], bands: Sequence[int], percentiles: Sequence[float],
+            side: int) -> list[list[float]]:
+    """Per-band ``[lo, hi]`` from the deterministic sample described in the module docstring."""
+    samples: list[np.ndarray] = []
+    for zone in sorted(zones):
+        shards = sorted(zones[zone])
+        for ij in shards[::max(1, math.ceil(len(shards) / 64))]:
+            box = (slice(ij[0] * side, (ij[0] + 1) * side, 8), slice(ij[1] * side, (ij[1] + 1) * side, 8))
+            q = core.read_region(store, f"{zone}/embeddings", (*box, list(bands)))
+            s = core.read_region(store, f"{zone}/scales", box)
+            v = dequantize(q, s).reshape(-1, len(bands))
+            samples.append(v[np.isfinite(v).all(axis=1)])
+    values = np.concatenate(samples) if samples else np.zeros((0, len(bands)), "f4")
+    values = values[::max(1, math.ceil(len(values) / 1_000_000))]
+    if not len(values):
+        return [[0.0, 1.0] for _ in bands]
+    return [[float(v) for v in np.percentile(values[:, b], percentiles)] for b in range(len(bands))]
+
+
+@dataclass(frozen=True)
+class RgbTask:
+    key: str
+    fingerprint: str
+    est_bytes: int
+    url: str
+    zone: str
+    ij: tuple[int, int]
+    bands: tuple[int, ...]
+    limits: tuple[tuple[float, float], ...]
+    metas: str = field(repr=False)  # JSON of the embeddings, scales and rgb metadata
+
+
+def run_rgb(task: RgbTask) -> dict[str, Any]:
+    """One zone ``rgb`` shard from its ``embeddings`` and ``scales`` shards."""
+    store = open_cached(task.url)
+    metas = {k: core.ArrayMetadata.from_dict(v) for k, v in json.loads(task.metas).items()}
+    s = metas["rgb"].chunk_shape[0]
+    box = (slice(task.ij[0] * s, (task.ij[0] + 1) * s), slice(task.ij[1] * s, (task.ij[1] + 1) * s))
+    q = core.read_region(store, f"{task.zone}/embeddings", (*box, list(task.bands)), metadata=metas["embeddings"])
+    scale = core.read_region(store, f"{task.zone}/scales", box, metadata=metas["scales"])
+    info = pyramid.write_shard(store, f"{task.zone}/rgb", metas["rgb"], task.ij, to_rgb(dequantize(q, scale), scale, task.limits))
+    return {"task": task.key, "phase": task.key.rsplit("/", 2)[0] + "/rgb", "fp": task.fingerprint,
+            "status": "written" if info else "empty", "arrays": {"rgb": info} if info else {}}
+
+
+def preview(root: str, *, time: str | None = None, bands: Sequence[int] = (0, 1, 2), percentiles=(2, 98),
+            restretch: bool = False, base_res: float = 0.0001, levels: int | None = None, executor: Any = "serial",
+            workers: int | None = None, memory: Any = "4GiB", force: bool = False) -> list[str]:
+    """Zone ``rgb`` and the global ``preview/`` pyramid of every time (or ``time``) under ``root``."""
+    ledger = ledger_for(root)
+    times = [time] if time else sorted(k.split("/")[-1][:-5] for k in ledger.store.list_prefix("stores/"))
+    done = []
+    for t in times:
+        url = store_url(root, t)
+        store = open_store(url, mode="r+")
+        docs = _documents(store)
+        zones = sorted(k for k, d in docs.items() if "/" not in k and k != "preview" and d.get("node_type") == "group")
+        written = {z: [] for z in zones}
+        for (key, fp), r in ledger.matching(f"{t}/data").items():
+            z = key.split("/")[1]
+            plan = {d["task"]: d["fp"] for d in ledger.read_plan(f"{t}/{z}")}
+            if z in written and r["status"] == "written" and plan.get(key) == fp:
+                written[z].append(tuple(map(int, key.rsplit("/", 1)[1].split("."))))
+        side = docs[f"{zones[0]}/embeddings"]["chunk_grid"]["configuration"]["chunk_shape"][0] if zones else 0
+        frozen = ledger.store.get(f"stretch/{t}.json")
+        if frozen is None or restretch:
+            limits = stretch(store, written, bands, percentiles, side)
+            doc = {"bands": list(bands), "percentiles": list(percentiles), "stretch": limits}
+            ledger.store.set(f"stretch/{t}.json", json.dumps(doc).encode())
+        doc = json.loads(ledger.store.get(f"stretch/{t}.json"))
+        rgb_digests = _zone_rgb(url, t, zones, written, docs, doc, ledger, executor, workers, memory, force)
+        build_world(url, store, t, zones, docs, rgb_digests, base_res, levels, ledger, executor, workers, memory, force)
+        finalise(store, t, ledger, [])  # zone attributes stay as the build wrote them; the root is rewritten
+        store.close()
+        done.append(url)
+    return done
+
+
+def _zone_rgb(url, t, zones, written, docs, stretch_doc, ledger, executor, workers, memory, force):
+    data = ledger.matching(f"{t}/data")
+    tasks = []
+    for z in zones:
+        metas = json.dumps({k: docs[f"{z}/{k}"] for k in ("embeddings", "scales", "rgb")})
+        by_key = {k: r for (k, _), r in data.items() if k.startswith(f"{t}/{z}/")}
+        for ij in sorted(written[z]):
+            key = f"{t}/{z}/{ij[0]}.{ij[1]}"
+            fp = hashlib.sha256(json.dumps([by_key[key]["fp"], stretch_doc]).encode()).hexdigest()
+            tasks.append(RgbTask(key, fp, 64 * 2**20, url, z, ij, tuple(stretch_doc["bands"]),
+                                 tuple(map(tuple, stretch_doc["stretch"])), metas))
+    parallel.run_tasks(run_rgb, tasks, executor=executor, workers=workers, memory=memory, ledger=ledger,
+                       phase=f"{t}/rgb", resume=not force)
+    got = ledger.matching(f"{t}/rgb")
+    return {(t_.zone, t_.ij): got[(t_.key, t_.fingerprint)]["fp"] for t_ in tasks
+            if got[(t_.key, t_.fingerprint)]["status"] == "written"}

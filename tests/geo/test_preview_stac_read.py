@@ -1,0 +1,123 @@
+"""§7 previews, §8 STAC and §9 reads on a copy of the reference build."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.geo.conftest import scheme
+from tests.geo.tiles import SIZE, tile_geometry, tile_values
+
+
+@pytest.fixture(scope="module")
+def previewed(built, tmp_path_factory):
+    from zarrkit.geo.preview import preview
+
+    out = str(tmp_path_factory.mktemp("geo-preview") / "root")
+    shutil.copytree(built, out)
+    preview(out, base_res=0.001)
+    return out
+
+
+def test_preview_pyramid_is_sharded_registered_and_valid(previewed):
+    import zarr
+
+    from zarrkit.conventions.geo import MULTISCALES_UUID
+    from zarrkit.validate import validate
+
+    report = validate(os.path.join(previewed, "2024.zarr"))
+    assert report.passed, [c for c in report.checks if c.status == "fail"]
+    assert any(c.name == "multiscales v0.1 schema" and c.status == "ok" for c in report.checks)
+    g = zarr.open_group(os.path.join(previewed, "2024.zarr"), mode="r")
+    attrs = dict(g["preview"].attrs)
+    assert MULTISCALES_UUID in [c["uuid"] for c in attrs["zarr_conventions"]]
+    assert "spatial:transform" not in attrs and attrs["spatial:bbox"] == [-180.0, -90.0, 180.0, 90.0]
+    layout = attrs["multiscales"]["layout"]
+    for k in range(1, len(layout)):
+        h, w = layout[k - 1]["spatial:shape"]
+        assert layout[k]["spatial:shape"] == [-(-h // 2), -(-w // 2)] and layout[k]["derived_from"] == str(k - 1)
+        assert g[f"preview/{k}/rgb"].shards is not None
+    level0 = g["preview/0/rgb"]
+    lon, lat = 3.05, 0.05
+    i, j = int((90 - lat) / 0.001), int((lon + 180) / 0.001)
+    assert level0[i, j, 3] == 255  # inside N1: opaque
+    assert level0[i + 3000, j, 3] == 0  # far south of every tile: empty
+    assert dict(g.attrs)["zarrkit"]["rgb"]["percentiles"] == [2, 98]
+
+
+def test_zone_rgb_alpha_marks_valid_data(previewed):
+    import zarr
+
+    g = zarr.open_group(os.path.join(previewed, "2024.zarr"), mode="r")
+    row, col = scheme().zone(31).offset(*tile_geometry("N1")[:2])
+    alpha = g["utm31/rgb"][row:row + SIZE, col:col + SIZE, 3]
+    scales = g["utm31/scales"][row:row + SIZE, col:col + SIZE]
+    assert ((alpha == 255) == np.isfinite(scales)).all()
+
+
+def test_rerunning_preview_changes_nothing(previewed):
+    from tests.geo.conftest import store_digest
+    from zarrkit.geo.preview import preview
+
+    before = store_digest(os.path.join(previewed, "2024.zarr"))
+    preview(previewed, base_res=0.001)
+    assert store_digest(os.path.join(previewed, "2024.zarr")) == before
+
+
+def test_stac_catalog_structure(previewed):
+    pystac = pytest.importorskip("pystac")
+    from rasterio.warp import transform_bounds
+
+    from zarrkit.conventions.stac import EXTENSIONS, ZARR_MEDIA_TYPE, ZARR_MULTISCALES_MEDIA_TYPE
+    from zarrkit.geo.stac import write_catalog
+
+    path = write_catalog(previewed)
+    cat = pystac.Catalog.from_file(path)
+    (coll,) = cat.get_children()
+    assert coll.id == "mosaic-2024" and coll.assets["preview"].media_type == ZARR_MULTISCALES_MEDIA_TYPE
+    assert coll.assets["preview"].roles == ["overview", "visual"]
+    items = {i.id: i for i in coll.get_items()}
+    assert set(items) == {"utm31_2024", "utm32_2024"}
+    item = items["utm31_2024"]
+    assert item.datetime is None and item.properties["start_datetime"].startswith("2024")
+    assert item.assets["data"].media_type == ZARR_MEDIA_TYPE and item.stac_extensions == EXTENSIONS
+    assert [link.rel for link in item.links if link.rel == "store"] == ["store"]
+    zone = json.load(open(os.path.join(previewed, "2024.zarr", "utm31", "zarr.json")))["attributes"]
+    assert item.properties["proj:transform"] == zone["spatial:transform"]
+    expected = transform_bounds("EPSG:32631", "EPSG:4326", *zone["zarrkit"]["data_bbox"], densify_pts=21)
+    np.testing.assert_allclose(item.bbox, expected, atol=1e-6)
+    assert "application/vnd+zarr" not in open(path).read()
+
+
+def test_read_region_equals_dequantised_source_and_327_twin(built):
+    from zarrkit import geo
+    from zarrkit.errors import NoZoneError
+
+    mosaic = geo.open(built)
+    crs, t, xs, ys = tile_geometry("S1")
+    # a bbox of S1's pixels 30..60 in its own 327NN coordinates
+    bbox = (t[2] + 30 * 100, t[5] - 60 * 100, t[2] + 60 * 100, t[5] - 30 * 100)
+    got = mosaic.read_region(bbox, crs="EPSG:32731", time="2024")
+    truth = tile_values("S1")[30:60, 30:60]
+    assert got.shape == truth.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got[..., 1:], truth[..., 1:], atol=0.01)
+    twin = mosaic.read_region((bbox[0], bbox[1] - 1e7, bbox[2], bbox[3] - 1e7), crs="EPSG:32631", time="2024")
+    np.testing.assert_array_equal(got, twin)
+    pytest.importorskip("rioxarray")
+    da = mosaic.read_region(bbox, crs="EPSG:32731", time="2024", out="xarray")
+    assert da.rio.crs.to_epsg() == 32631
+    with pytest.raises(NoZoneError, match="outside every zone"):
+        mosaic.read_region((100.0, 50.0, 100.1, 50.1), time="2024")
+
+
+def test_sample_points(built):
+    from zarrkit import geo
+
+    vals = geo.open(built).sample_points([3.05, 9.05, 120.0], [-0.05, 0.05, 45.0], time="2024")
+    assert vals.shape == (3, 8)
+    assert abs(vals[0, 0] - 2.0) < 0.02 and abs(vals[1, 0] - 4.0) < 0.04  # band 0 holds the tile index
+    assert np.isnan(vals[2]).all()
