@@ -60,16 +60,29 @@ def _table_kind(path: str) -> str:
 
 
 def _batches(path: str, buffer_bytes: int):
-    """``(record batches, number of batches or None)`` of a table file, streamed."""
+    """``(record batches, number of batches or None)`` of a table file, streamed; a malformed
+    file raises :class:`VectorInputError` naming it."""
+    pa = _need("pyarrow")
     if _table_kind(path) == "parquet":
         pq = _need("pyarrow.parquet")
         f = pq.ParquetFile(path)
         rows = int(min(65_536, max(1024, buffer_bytes // 64)))  # a few batches per buffer
-        return f.iter_batches(batch_size=rows), -(-f.metadata.num_rows // rows)
+        return _guarded(lambda: f.iter_batches(batch_size=rows), path, pa), -(-f.metadata.num_rows // rows)
     csv = _need("pyarrow.csv")
     block = int(min(16 << 20, max(1 << 16, buffer_bytes // 2)))  # a few batches per buffer
     opts = csv.ParseOptions(delimiter="\t") if str(path).lower().endswith(".tsv") else csv.ParseOptions()
-    return csv.open_csv(path, parse_options=opts, read_options=csv.ReadOptions(block_size=block)), None
+    return _guarded(lambda: csv.open_csv(path, parse_options=opts, read_options=csv.ReadOptions(block_size=block)),
+                    path, pa), None
+
+
+def _guarded(open_batches, path: str, pa):
+    rows = 0
+    try:
+        for batch in open_batches():
+            yield batch
+            rows += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:  # a malformed row: say where, in one line
+        raise VectorInputError(f"{path}: {str(err).splitlines()[0]} (after {rows} good rows)") from None
 
 
 def _column(batch, name: str, path: str) -> np.ndarray:
