@@ -342,22 +342,45 @@ class VectorStore:
                 params = dict(self.options.get("pyramid") or {})
                 build_pyramid(self, **params, on_existing="replace")
 
+    @property
+    def _versioned(self) -> bool:
+        return getattr(self.store, "kind", None) == "icechunk"
+
     @contextlib.contextmanager
     def _committing(self, what: str):
-        yield
-        if getattr(self.store, "kind", None) == "icechunk" and not self._in_transaction:
-            self.store.commit(f"zarrkit.vectors {what}")
+        """One icechunk commit per call (none inside a transaction); a failed call commits nothing."""
+        if not self._versioned or self._in_transaction:
+            yield
+            return
+        try:
+            yield
+        except BaseException:
+            self.store.discard()  # a half-written call must not reach a later commit
+            raise
+        self.store.commit(f"zarrkit.vectors {what}")
 
     @contextlib.contextmanager
     def transaction(self, message: str = "zarrkit.vectors transaction"):
-        """Group several writes into one icechunk commit (a no-op elsewhere)."""
+        """Group several writes into one icechunk commit at exit; an error discards them all.
+
+        Elsewhere (no versioning) the block just runs.
+
+        Example:
+            >>> s = create("memory://", "points", bounds=([0], [9]), chunk_shape=(5,), axes=("t",))
+            >>> with s.transaction("two batches"):
+            ...     _ = s.write_points([[1.0]]); _ = s.write_points([[7.0]])
+            >>> s.info().levels[0]["vertices"]
+            2
+        """
+        if not self._versioned:
+            yield self
+            return
         self._in_transaction = True
         try:
-            yield self
+            with self.store.transaction(message):
+                yield self
         finally:
             self._in_transaction = False
-        if getattr(self.store, "kind", None) == "icechunk":
-            self.store.commit(message)
 
     def commit(self, message: str = "zarrkit.vectors commit") -> str | None:
         """Commit pending icechunk changes; returns the snapshot id (the current one if nothing was pending)."""
