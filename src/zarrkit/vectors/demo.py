@@ -63,6 +63,9 @@ def write_demo(directory: str, *, overwrite: bool, console, n_points: int = 200_
     ok = np.array_equal(back.line(0), helices[3])
     _say(console, f"streamlines: line 3 has {len(back.line(0))} vertices, exact: {ok}")
     result.ok &= ok
+    cut = sl.read_polylines(ids=[3], box=((0.0, 0.0, 300.0), (1000.0, 1000.0, 600.0)), clip="exact")
+    _say(console, f"streamlines: line 3 clipped to z in [300, 600]: {len(cut)} parts, "
+                  f"{int(cut.inserted.sum())} crossing points inserted")
     nodes = rng.uniform(0, 1000, (300, 3)).astype("f4")
     comp = np.arange(300) % 3
     d = np.linalg.norm(nodes[:, None] - nodes[None], axis=2)
