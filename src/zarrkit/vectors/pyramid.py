@@ -14,7 +14,7 @@ Example:
     >>> s = vx.create("memory://", "points", bounds=([0, 0], [99, 99]), chunk_shape=(50, 50))
     >>> _ = s.write_points(np.random.default_rng(0).uniform(0, 99, (5000, 2)))
     >>> s.build_pyramid(levels=2), [s.level_info(k).vertex_count for k in s.levels()]
-    ([1, 2], [5000, 64, 16])
+    ([1, 2], [5000, 16, 4])
 """
 
 from __future__ import annotations
