@@ -148,14 +148,14 @@ def run_vectors_benchmark(n_points: int = 1_000_000, chunks=(250.0, 125.0, 62.5)
                 for label, box in (("small box", SMALL), ("large box", LARGE), ("full read", None)):
                     expect = xyz[_in(xyz, box)] if box is not None else xyz
                     _check(label, s.read_points(box=box).xyz, expect)
-                    ours = median_seconds(lambda box=box: s.read_points(box=box), reps)
+                    ours = median_seconds(lambda box=box, s=s: s.read_points(box=box), reps)
                     if box is None:
-                        def theirs():
+                        def theirs(d=d):
                             return d.read().positions
                     else:
                         sel = (np.array(box[0]), np.array(box[1]))
 
-                        def theirs(sel=sel):
+                        def theirs(sel=sel, d=d):
                             return d.select(bbox=sel).read().positions
                     right = _same(theirs(), expect)
                     rows.append(VectorRow(label, chunk, ours, median_seconds(theirs, reps), right))
@@ -185,7 +185,7 @@ def _pyramid_row(root: str, p_zk: str, p_zv: str, reps: int) -> VectorRow:
         times = []
         for _ in range(reps):
             path = fresh(src)  # copying is not timed
-            times.append(median_seconds(lambda: build(path), 1, warmup=False))
+            times.append(median_seconds(lambda path=path: build(path), 1, warmup=False))
             shutil.rmtree(path, ignore_errors=True)
         return float(np.median(times))
 

@@ -222,8 +222,7 @@ def _coarsen(vs, data: _LevelData, method, bin_k, k, *, keep, factor, seed, obje
 def _stamp(vs, k, bin_k, method, objects0, kept_objects) -> None:
     """Complete level ``k``: every level-0 object in its index, its attributes, then the root entry."""
     from zarrkit.vectors.level import arrays_present
-    from zarrkit.vectors.objects import ObjectIndex, read_groups, read_object_attributes, write_groups
-    from zarrkit.vectors.objects import write_object_attributes
+    from zarrkit.vectors.objects import ObjectIndex, read_groups, read_object_attributes, write_groups, write_object_attributes
 
     try:
         info = vs.level_info(k)
