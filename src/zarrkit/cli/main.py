@@ -199,6 +199,21 @@ def bench_image(
     raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, dir=dir)))
 
 
+@bench_app.command("vectors")
+def bench_vectors(
+    points: Optional[int] = typer.Option(None, help="Points (default 1,000,000, the spec's)."),
+    reps: Optional[int] = typer.Option(None, help="Timed runs per operation, after one warm-up (default 5)."),
+    dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+) -> None:
+    """zarrkit.vectors against zarr_vectors 0.9.2 (points: writes, boxes, full reads, pyramid, ids).
+
+    Needs the anchor: pip install zarr-vectors==0.9.2.
+    """
+    from zarrkit.bench.vectors import main as bench_main
+
+    raise typer.Exit(bench_main(_bench_args(points=points, reps=reps, dir=dir)))
+
+
 @bench_app.command("storage")
 def bench_storage(
     objects: Optional[int] = typer.Option(None, help="Objects per batch (default 256)."),

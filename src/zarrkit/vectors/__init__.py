@@ -15,6 +15,10 @@ __all__ = ["VectorInfo", "VectorStore", "create", "info", "open"]
 
 
 def __getattr__(name: str):
+    if name == "io":  # file formats (pyarrow, plyfile): ``vx.io.points_from_table``
+        import importlib
+
+        return importlib.import_module("zarrkit.vectors.io")
     if name in __all__:
         from zarrkit.vectors import store
 

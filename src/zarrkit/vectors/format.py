@@ -27,6 +27,7 @@ class VectorsFormat(Format):
         "OME": "the root 'ome' block is zarr-vectors' 0.6-style collection, not an OME-Zarr 0.5 image",
         "ome-zarr-models": "the root 'ome' block is zarr-vectors' 0.6-style collection, not an OME-Zarr 0.5 image",
         "dimension names": "per-chunk vertex and link arrays have no named dimensions",
+        "xarray": "per-chunk arrays hold one opaque payload per cell, not labelled variables",
     }
 
     def claims(self, attributes: Mapping[str, Any]) -> bool:

@@ -140,8 +140,8 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
 
 def read_polylines(vs, *, ids=None, box=None, clip: str = "whole", level: int = 0, groups=None) -> Polylines:
     """Polylines by id (requested order) and/or box; ``clip`` is ``"whole"`` or ``"inside"``."""
-    if clip not in ("whole", "inside"):
-        raise VectorInputError(f"clip must be 'whole' or 'inside', got {clip!r} ('exact' is not implemented yet)")
+    if clip not in ("whole", "inside", "exact"):
+        raise VectorInputError(f"clip must be 'whole', 'inside' or 'exact', got {clip!r}")
     index = ObjectIndex.read(vs.store, str(level))
     empty = Polylines(np.zeros((0, vs.ndim), vs.dtype), np.zeros(1, np.int64), np.zeros(0, np.int64))
     if index is None:
@@ -167,7 +167,11 @@ def read_polylines(vs, *, ids=None, box=None, clip: str = "whole", level: int = 
         line_ids.append(o)
         for n in attrs:
             attrs[n].append(np.concatenate([data.attributes[n][c][r] for c, r in rows]))
-    parts, part_ids, part_attrs = _clip(lines, line_ids, attrs, box, clip)
+    if clip == "exact" and box is not None:
+        parts, part_ids, part_attrs, inserted = _clip_exact(lines, line_ids, attrs, box)
+    else:
+        parts, part_ids, part_attrs = _clip(lines, line_ids, attrs, box, clip)
+        inserted = np.zeros(sum(len(p) for p in parts), bool)
     objattr = read_object_attributes(vs.store, str(level))
     obj_out = {k: v[np.searchsorted(rid, np.asarray(part_ids, np.int64))] if len(part_ids) else v[:0]
                for k, (rid, v) in objattr.items()}
@@ -175,7 +179,23 @@ def read_polylines(vs, *, ids=None, box=None, clip: str = "whole", level: int = 
     verts = np.concatenate(parts) if parts else empty.vertices
     return Polylines(verts, offsets, np.asarray(part_ids, np.int64),
                      {n: strings_of(np.concatenate(v), data.specs[n]) if v else np.zeros(0) for n, v in part_attrs.items()},
-                     obj_out, np.zeros(len(verts), bool))
+                     obj_out, inserted)
+
+
+def _clip_exact(lines, ids, attrs, box):
+    """Liang–Barsky parts with crossing points inserted (float64 vertices, ``inserted`` flags)."""
+    from zarrkit.vectors.clip import clip_line
+
+    lo, hi = (np.asarray(b, np.float64) for b in box)
+    parts, part_ids, part_attrs, flags = [], [], {n: [] for n in attrs}, []
+    for i, line in enumerate(lines):
+        for pts, values, inserted in clip_line(line, {n: attrs[n][i] for n in attrs}, lo, hi):
+            parts.append(pts)
+            part_ids.append(ids[i])
+            flags.append(inserted)
+            for n in attrs:
+                part_attrs[n].append(values[n])
+    return parts, part_ids, part_attrs, np.concatenate(flags) if flags else np.zeros(0, bool)
 
 
 def _box_candidates(vs, index, box):

@@ -91,13 +91,37 @@ class ObjectIndex:
 
     def fragment_owners(self, ndim: int) -> dict[tuple[int, ...], dict[int, int]]:
         """``{cell: {fragment: object id}}`` from every manifest."""
-        out: dict[tuple[int, ...], dict[int, int]] = {}
+        fast = self._mode0_blocks(ndim)
+        if fast is not None:  # every manifest is mode 0: one numpy parse instead of one per block
+            cells, frags, owners = fast
+            out: dict[tuple[int, ...], dict[int, int]] = {}
+            order = np.lexsort(cells.T[::-1]) if len(cells) else np.zeros(0, np.int64)
+            cells, frags, owners = cells[order], frags[order], owners[order]
+            starts = np.flatnonzero(np.r_[True, np.any(cells[1:] != cells[:-1], axis=1)]) if len(cells) else []
+            for a, b in zip(starts, np.r_[starts[1:], len(cells)] if len(cells) else []):
+                out[tuple(int(v) for v in cells[a])] = dict(zip(frags[a:b].tolist(), owners[a:b].tolist()))
+            return out
+        out = {}
         for oid in self.ids.tolist():
             for cell, frags in self.blocks(oid, ndim):
                 d = out.setdefault(cell, {})
                 for f in frags:
                     d[f] = oid
         return out
+
+    def _mode0_blocks(self, ndim: int):
+        """``(cells (B, D), fragments (B,), owner ids (B,))`` of all manifests when every block
+        is mode 0 (what zarrkit writes), else ``None``."""
+        record = np.dtype([("c", "<i8", (ndim,)), ("m", "u1"), ("f", "<i8")])
+        counts = np.array([int.from_bytes(m[:4], "little") if len(m) >= 4 else -1 for m in self.manifests], np.int64)
+        sizes = np.array([len(m) for m in self.manifests], np.int64)
+        if np.any(counts < 0) or np.any(sizes != 4 + counts * record.itemsize):
+            return None
+        body = b"".join(m[4:] for m in self.manifests)
+        rec = np.frombuffer(body, record)
+        if np.any(rec["m"] != 0):
+            return None
+        return rec["c"].astype(np.int64), rec["f"].astype(np.int64), np.repeat(self.ids, counts)
 
     @classmethod
     def read(cls, store, level: str) -> ObjectIndex | None:

@@ -290,6 +290,9 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
 
 def _row_owners(frags, owner_of: dict[int, int], n: int) -> np.ndarray:
     out = np.full(n, -1, np.int64)
+    if len(frags) and frags.tiles(n):  # ranges partitioning the rows in order: one repeat
+        owner = np.array([owner_of.get(f, -1) for f in range(len(frags))], np.int64)
+        return np.repeat(owner, frags.counts)
     for f, oid in owner_of.items():
         if f < len(frags):
             out[frags.rows_of(f)] = oid

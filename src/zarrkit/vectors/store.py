@@ -219,7 +219,7 @@ class VectorStore:
         """Append points (see :mod:`zarrkit.vectors.points`)."""
         from zarrkit.vectors import points
 
-        with self._committing("write_points"):
+        with self._writing("write_points", on_pyramid):
             return points.write_points(self, xyz, ids=ids, attributes=attributes, object_attributes=object_attributes,
                                        groups=groups, on_out_of_bounds=on_out_of_bounds, on_pyramid=on_pyramid)
 
@@ -234,7 +234,7 @@ class VectorStore:
         """Append polylines or streamlines (see :mod:`zarrkit.vectors.lines`)."""
         from zarrkit.vectors import lines as mod
 
-        with self._committing("write_polylines"):
+        with self._writing("write_polylines", on_pyramid):
             return mod.write_polylines(self, lines, offsets=offsets, attributes=attributes,
                                        object_attributes=object_attributes, ids=ids, groups=groups,
                                        on_out_of_bounds=on_out_of_bounds, on_pyramid=on_pyramid)
@@ -250,7 +250,7 @@ class VectorStore:
         """Append a graph object (see :mod:`zarrkit.vectors.graphs`)."""
         from zarrkit.vectors import graphs
 
-        with self._committing("write_graph"):
+        with self._writing("write_graph", on_pyramid):
             return graphs.write_linked(self, nodes, edges, width=2, attributes=attributes,
                                        link_attributes=edge_attributes, ids=ids, object_attributes=object_attributes,
                                        on_out_of_bounds=on_out_of_bounds, on_pyramid=on_pyramid)
@@ -261,7 +261,7 @@ class VectorStore:
         from zarrkit.vectors import graphs
 
         faces = np.asarray(faces)
-        with self._committing("write_mesh"):
+        with self._writing("write_mesh", on_pyramid):
             return graphs.write_linked(self, vertices, faces, width=faces.shape[1] if faces.ndim == 2 else 3,
                                        attributes=attributes, link_attributes=None, ids=ids,
                                        object_attributes=object_attributes, on_out_of_bounds=on_out_of_bounds,
@@ -278,6 +278,15 @@ class VectorStore:
         from zarrkit.vectors import graphs
 
         return graphs.read_linked(self, ids=ids, box=box, clip=clip, level=level)
+
+    def build_pyramid(self, levels=None, factor: int = 2, method: str = "auto", keep: int = 1, sparsity: float = 1.0,
+                      seed: int = 0, on_existing: str = "raise") -> list[int]:
+        """Build coarse levels of real vertices (see :mod:`zarrkit.vectors.pyramid`); returns the levels written."""
+        from zarrkit.vectors.pyramid import build_pyramid
+
+        with self._committing("build_pyramid"):
+            return build_pyramid(self, levels=levels, factor=factor, method=method, keep=keep, sparsity=sparsity,
+                                 seed=seed, on_existing=on_existing)
 
     def objects(self, level: int = 0):
         """The object table: ids and whether each is present at the level."""
@@ -320,21 +329,58 @@ class VectorStore:
         return out
 
     @contextlib.contextmanager
+    def _writing(self, what: str, on_pyramid: str):
+        """A level-0 write: check the pyramid policy, rebuild after it if asked, commit once."""
+        if on_pyramid not in ("raise", "drop", "rebuild"):
+            raise VectorInputError(f"on_pyramid must be 'raise', 'drop' or 'rebuild', got {on_pyramid!r}")
+        had_levels = any(k > 0 for k in self.levels())
+        with self._committing(what):
+            yield
+            if on_pyramid == "rebuild" and had_levels:
+                from zarrkit.vectors.pyramid import build_pyramid
+
+                params = dict(self.options.get("pyramid") or {})
+                build_pyramid(self, **params, on_existing="replace")
+
+    @property
+    def _versioned(self) -> bool:
+        return getattr(self.store, "kind", None) == "icechunk"
+
+    @contextlib.contextmanager
     def _committing(self, what: str):
-        yield
-        if getattr(self.store, "kind", None) == "icechunk" and not self._in_transaction:
-            self.store.commit(f"zarrkit.vectors {what}")
+        """One icechunk commit per call (none inside a transaction); a failed call commits nothing."""
+        if not self._versioned or self._in_transaction:
+            yield
+            return
+        try:
+            yield
+        except BaseException:
+            self.store.discard()  # a half-written call must not reach a later commit
+            raise
+        self.store.commit(f"zarrkit.vectors {what}")
 
     @contextlib.contextmanager
     def transaction(self, message: str = "zarrkit.vectors transaction"):
-        """Group several writes into one icechunk commit (a no-op elsewhere)."""
+        """Group several writes into one icechunk commit at exit; an error discards them all.
+
+        Elsewhere (no versioning) the block just runs.
+
+        Example:
+            >>> s = create("memory://", "points", bounds=([0], [9]), chunk_shape=(5,), axes=("t",))
+            >>> with s.transaction("two batches"):
+            ...     _ = s.write_points([[1.0]]); _ = s.write_points([[7.0]])
+            >>> s.info().levels[0]["vertices"]
+            2
+        """
+        if not self._versioned:
+            yield self
+            return
         self._in_transaction = True
         try:
-            yield self
+            with self.store.transaction(message):
+                yield self
         finally:
             self._in_transaction = False
-        if getattr(self.store, "kind", None) == "icechunk":
-            self.store.commit(message)
 
     def commit(self, message: str = "zarrkit.vectors commit") -> str | None:
         """Commit pending icechunk changes; returns the snapshot id (the current one if nothing was pending)."""
