@@ -64,12 +64,12 @@ class VectorInfo:
         return out
 
 
-def _store_of(url, mode, storage_options):
+def _store_of(url, mode, storage_options, *, overwrite: bool = False):
     from zarrkit.storage import open_store
 
     if hasattr(url, "get") and hasattr(url, "identity"):
         return url
-    return open_store(url, mode=mode, options=storage_options)
+    return open_store(url, mode=mode, options=storage_options, overwrite=overwrite)
 
 
 def create(url, kind: str = "points", *, bounds, chunk_shape, bin_shape=None, ids=None, axes=None, units=None,
@@ -94,7 +94,8 @@ def create(url, kind: str = "points", *, bounds, chunk_shape, bin_shape=None, id
     if kind == "points" and ids and bin_shape is not None and any(b < c for b, c in zip(bin_shape, chunk_shape)):
         raise VectorInputError("points with ids need bin_shape = chunk_shape: zarr_vectors 0.9.2 box queries "
                                "drop points with finer bins (zarrkit spec §4 #1)")
-    store = _store_of(url, "w" if overwrite else "a", storage_options)
+    # "w" refuses a folder that holds data unless overwrite=True, which clears a Zarr hierarchy
+    store = _store_of(url, "w", storage_options, overwrite=overwrite)
     name = str(getattr(store, "url", "store")).rstrip("/").rsplit("/", 1)[-1].split(".")[0] or "store"
     root = RootInfo.new(kind, bounds=(lo.tolist(), hi.tolist()), chunk_shape=chunk_shape, bin_shape=bin_shape,
                         ids=ids, name=name, axes=axes, units=units, crs=crs)
