@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from zarrkit import core
+from zarrkit import core, progress
 from zarrkit.errors import (
     ArchiveError,
     ContainsDataError,
@@ -275,7 +275,8 @@ class PlateWriter:
             raise SpecViolation(f"{self.url}: a well appears twice in write_wells")
         done = []
         with get_executor(executor, workers=workers) as ex:
-            for plan, objects in zip(plans, ex.map(encode_well, plans)):
+            published = zip(plans, ex.map(encode_well, plans))
+            for plan, objects in progress.track(published, "Writing wells", total=len(plans)):
                 self._publish(plan, objects, overwrite)
                 done.append(plan.path)
         return done
