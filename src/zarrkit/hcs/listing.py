@@ -54,13 +54,28 @@ def field_counts(images: list[dict[str, Any]]) -> dict[int, int]:
     return counts
 
 
+def stored_children(store, path: str) -> list[tuple[str, Any]]:
+    """The child nodes actually stored under ``path``, sorted by name.
+
+    Unlike ``core.list_children`` this never answers from the consolidated block (which a
+    read-only store would use): a well published after the last ``finalize()`` is in the
+    store but not in that block, and finding such wells is what the scan is for.
+    """
+    from zarrkit.core.metadata import read_nodes
+
+    prefix = f"{path}/" if path else ""
+    names = sorted(p[:-1] for p in store.list_dir(prefix) if p.endswith("/") and p != "c/")
+    metas = read_nodes(store, [f"{prefix}{name}" for name in names]) if names else []
+    return [(name, meta) for name, meta in zip(names, metas) if meta is not None]
+
+
 def scan_wells(store) -> WellScan:
-    """Every ``<row>/<col>`` group under the root, sorted by path: complete or not."""
+    """Every ``<row>/<col>`` group in the store, sorted by path: complete or not."""
     scan = WellScan()
-    for row, meta in core.list_children(store, ""):
+    for row, meta in stored_children(store, ""):
         if meta.node_type != "group":
             continue
-        for col, wmeta in core.list_children(store, row):
+        for col, wmeta in stored_children(store, row):
             attrs = wmeta.attributes
             images = _images(attrs)
             state = (attrs.get("zarrkit") or {}).get("state", STATE_COMPLETE)
