@@ -294,9 +294,11 @@ class PlateWriter:
 
     def finalize(self) -> listing.FinalizeReport:
         """List the committed wells, set field counts, remove staging orphans and empty rows,
-        consolidate.  Repeatable; no complete well raises SpecViolation."""
+        consolidate.  Repeatable; no complete well, or wells whose fields differ in shape or
+        dtype (racing first writers), raise SpecViolation before the listing changes."""
         report = listing.FinalizeReport(removed_staging=self.publisher.sweep())
         scan = listing.scan_wells(self.store)
+        listing.check_field_shapes(self.store, scan)
         attrs = listing.plate_attributes(self.plate, scan.complete)
         report.wells, report.incomplete = list(attrs["ome"]["plate"]["wells"]), scan.incomplete
         report.wells = [w["path"] for w in report.wells]
