@@ -130,7 +130,13 @@ class IcechunkPublisher(Publisher):
             if not overwrite:
                 raise _exists_error(self.store, well)
             self.store.delete_prefix(f"{well}/")
-        self.store.set_many({f"{well}/{k}": v for k, v in objects.items() if k != "zarr.json"})
+        # icechunk stores a chunk only under an existing array node: the field documents go
+        # first, parents before children, and the chunks after them (a mixed concurrent
+        # set_many failed with KeyError on a chunk whose array was not yet there)
+        documents = sorted((k for k in objects if k.endswith("zarr.json") and k != "zarr.json"), key=lambda k: k.count("/"))
+        for key in documents:
+            self.store.set(f"{well}/{key}", objects[key])
+        self.store.set_many({f"{well}/{k}": v for k, v in objects.items() if not k.endswith("zarr.json")})
         self.store.set(f"{well}/zarr.json", objects["zarr.json"])
         self.commit(f"hcs: well {well}")
         core.invalidate(self.store, well)
