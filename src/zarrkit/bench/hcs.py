@@ -246,10 +246,10 @@ def _measure_layout(layout: str, scratch: str, data: dict[str, np.ndarray], reps
     stream_data = {w: data[w] for w in wells[:stream_wells]}
     for rep in range(reps):
         root = os.path.join(scratch, f"{layout}{rep}.ome.zarr")
-        result.add("whole-plate write", *_timed(lambda: WRITERS[layout](root, data)))
+        result.add("whole-plate write", *_timed(lambda root=root: WRITERS[layout](root, data)))
         result.files, result.stored = _tree(root)
         _drop_cache(root)
-        result.add("whole-plate read", *_timed(lambda: read_plate(layout, root, wells)))
+        result.add("whole-plate read", *_timed(lambda root=root: read_plate(layout, root, wells)))
         _drop_cache(root)
         read = plane_readers(layout, root)
         picks = [(wells[rng.integers(len(wells))], *(int(rng.integers(n)) for n in (2, 3, 5))) for _ in range(planes)]
@@ -258,7 +258,7 @@ def _measure_layout(layout: str, scratch: str, data: dict[str, np.ndarray], reps
             read(*pick)
             result.latencies.append(time.perf_counter() - t0)
         stream_root = os.path.join(scratch, f"{layout}{rep}-stream.ome.zarr")
-        result.add("plane-at-a-time write", *_timed(lambda: stream_planes(layout, stream_root, stream_data)))
+        result.add("plane-at-a-time write", *_timed(lambda out=stream_root: stream_planes(layout, out, stream_data)))
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(stream_root, ignore_errors=True)
         shutil.rmtree(root + ".staging", ignore_errors=True)
