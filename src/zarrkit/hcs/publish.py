@@ -126,6 +126,8 @@ class IcechunkPublisher(Publisher):
                 self.store.set(f"{row}/zarr.json", ROW_DOCUMENT)
 
     def publish(self, well: str, objects: Mapping[str, bytes], *, overwrite: bool = False, durable: bool = False) -> None:
+        # finalize() removes empty rows, so a well written after it may need its row again
+        self.ensure_rows([well.split("/")[0]])
         if self.store.exists(f"{well}/zarr.json"):
             if not overwrite:
                 raise _exists_error(self.store, well)
