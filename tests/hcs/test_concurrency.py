@@ -167,9 +167,8 @@ def test_sigkill_on_object_stores_and_icechunk(tmp_path, kind, request):
     if kind == "s3":
         with pytest.raises(WellExistsError):  # a crashed claim needs overwrite (or repair) to rewrite
             w.write_well("C4", {"0": field_data(9, (2, 16, 16))})
-        from zarrkit.hcs.listing import scan_wells
-
         from zarrkit import core
+        from zarrkit.hcs.listing import scan_wells
         for path in scan_wells(w.store).incomplete:  # what `zarrkit hcs repair --drop-incomplete` does
             core.delete_node(w.store, path, missing_ok=True)
     w.write_well("C4", {"0": field_data(9, (2, 16, 16))})
