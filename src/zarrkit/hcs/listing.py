@@ -5,7 +5,7 @@ Example:
     >>> from zarrkit.storage import open_store
     >>> s = open_store("memory://", mode="w")
     >>> scan_wells(s)
-    WellScan(complete={}, incomplete=[])
+    WellScan(complete={}, incomplete=[], fields={})
 """
 
 from __future__ import annotations
