@@ -140,3 +140,37 @@ def test_every_layout_and_codec_stores_what_it_is_given(axes, layout, codec, dty
     coords = dict(zip(axes[:-2], index))
     np.testing.assert_array_equal(r.plane("B3", "0", **coords), array[index])
     w.store.delete_prefix("")
+
+
+@pytest.fixture(scope="module")
+def saved_plate(tmp_path_factory):
+    """A plate store written through the file-like backend: 12 plane names, their data."""
+    from zarrkit.hcs.backend import FileBackend, FileConfig
+
+    root = str(tmp_path_factory.mktemp("fb") / "plate.ome.zarr")
+    fb = FileBackend(FileConfig(plate=PlateSpec.preset(96), image=ImageSpec("czyx", channels=["DAPI", "GFP"]),
+                                sizes={"field": 2, "z": 3}))
+    names = [f"B03_s{f}_w{c}_z{z:02d}.tif" for f in (1, 2) for c in (1, 2) for z in (1, 2, 3)]
+    planes = {n: np.full((6, 6), i, "uint16") for i, n in enumerate(names)}
+    fb.save_batch(list(planes.values()), [f"{root}/{n}" for n in names])
+    fb.flush()
+    return fb, root, planes
+
+
+@FAST
+@given(st.data())
+def test_load_batch_keeps_any_order(saved_plate, data):
+    fb, root, planes = saved_plate
+    order = data.draw(st.lists(st.sampled_from(sorted(planes)), min_size=1, max_size=20))
+    for name, array in zip(order, fb.load_batch([f"{root}/{n}" for n in order])):
+        np.testing.assert_array_equal(array, planes[name])
+
+
+@FAST
+@given(st.text(st.sampled_from("B03_s12w3z.tif*?[]!"), min_size=1, max_size=10))
+def test_list_files_filters_like_fnmatch(saved_plate, pattern):
+    import fnmatch
+
+    fb, root, planes = saved_plate
+    expected = sorted(f"{root}/{n}" for n in planes if fnmatch.fnmatchcase(n, pattern))
+    assert fb.list_files(root, pattern=pattern) == expected
