@@ -134,3 +134,45 @@ def test_overwrite_race_never_mixes(tmp_path):
     r = PlateReader(url)
     assert r.fields("A1") == ["0", "1"]
     np.testing.assert_array_equal(r.image("A1", "1").numpy(), field_data(3, (8, 8)))
+
+
+@pytest.mark.parametrize("kind", ["s3", "icechunk"])
+def test_sigkill_on_object_stores_and_icechunk(tmp_path, kind, request):
+    """A writer killed mid-well on S3 leaves a 'writing' well (never listed, reported, dropped
+    by repair); on icechunk it leaves nothing (its session was never committed)."""
+    if kind == "s3":
+        options = request.getfixturevalue("s3_options")
+        url, point = f"s3://{request.getfixturevalue('bucket')}/plate.ome.zarr", "object-mid-chunks"
+    else:
+        pytest.importorskip("icechunk")
+        options, url, point = None, f"icechunk+file://{tmp_path / 'repo'}", "icechunk-before-commit"
+    w = PlateWriter.create(url, PlateSpec.preset(96), ImageSpec("zyx"), storage_options=options)
+    w.write_well("A1", {"0": field_data(1, (2, 16, 16))})
+    w.close()
+    ready = str(tmp_path / "ready")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, "-m", "tests.hcs.workers", url, point, ready, json.dumps(options)],
+                             env=env, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    deadline = time.time() + 60
+    while not os.path.exists(ready):
+        assert child.poll() is None, "the writer exited early"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    w = PlateWriter.open(url, storage_options=options)
+    report = w.finalize()
+    assert report.wells == ["A/1"]  # no partial well is listed
+    assert report.incomplete == (["C/4"] if kind == "s3" else [])
+    if kind == "s3":
+        with pytest.raises(WellExistsError):  # a crashed claim needs overwrite (or repair) to rewrite
+            w.write_well("C4", {"0": field_data(9, (2, 16, 16))})
+        from zarrkit import core
+        from zarrkit.hcs.listing import scan_wells
+        for path in scan_wells(w.store).incomplete:  # what `zarrkit hcs repair --drop-incomplete` does
+            core.delete_node(w.store, path, missing_ok=True)
+    w.write_well("C4", {"0": field_data(9, (2, 16, 16))})
+    assert w.finalize().wells == ["A/1", "C/4"]
+    w.close()
+    r = PlateReader(url, storage_options=options)
+    np.testing.assert_array_equal(r.image("C4").numpy(), field_data(9, (2, 16, 16)))

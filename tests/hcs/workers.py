@@ -28,9 +28,20 @@ def _pause(ready: str):
     time.sleep(600)
 
 
-def crash_at(url: str, point: str, ready: str) -> None:
-    """Write well C/4 and stop at ``point`` forever (the parent SIGKILLs us there)."""
+def crash_at(url: str, point: str, ready: str, options: str = "null") -> None:
+    """Write well C/4 and stop at ``point`` forever (the parent SIGKILLs us there);
+    ``options`` are the store's storage options as JSON."""
+    import json
+
     from zarrkit.hcs import PlateWriter, listing, staging
+
+    if point in ("object-mid-chunks", "icechunk-before-commit"):
+        w = PlateWriter.open(url, storage_options=json.loads(options))
+        if point == "object-mid-chunks":  # after the 'writing' claim, before any chunk
+            w.store.set_many = lambda *a, **k: _pause(ready)
+        else:  # everything written in the session, nothing committed
+            w.publisher.commit = lambda message: _pause(ready)
+        w.write_well("C4", {"0": field_data(77, (2, 16, 16))})
 
     if point == "mid-chunks":
         real = staging._write_file
@@ -52,5 +63,5 @@ def crash_at(url: str, point: str, ready: str) -> None:
 
 
 if __name__ == "__main__":
-    crash_at(*sys.argv[1:4])
+    crash_at(*sys.argv[1:5])
     sys.exit(os.EX_OK)

@@ -199,6 +199,23 @@ def bench_image(
     raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, dir=dir)))
 
 
+@bench_app.command("hcs")
+def bench_hcs(
+    wells: Optional[int] = typer.Option(None, help="Wells written, at most 96 (default 96, the spec's)."),
+    side: Optional[int] = typer.Option(None, help="Plane side (default 512, the spec's)."),
+    reps: Optional[int] = typer.Option(None, help="Runs of every measurement (default 3)."),
+    planes: Optional[int] = typer.Option(None, help="Random planes read per run (default 500)."),
+    dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+) -> None:
+    """HCS plates: zarrkit's sharded layout against one chunk per well (ome-zarr-py) and plane chunks (zarr-python).
+
+    Needs ome-zarr-py: pip install 'zarrkit\\[all,test]'.
+    """
+    from zarrkit.bench.hcs import main as bench_main
+
+    raise typer.Exit(bench_main(_bench_args(wells=wells, side=side, reps=reps, planes=planes, dir=dir)))
+
+
 @bench_app.command("vectors")
 def bench_vectors(
     points: Optional[int] = typer.Option(None, help="Points (default 1,000,000, the spec's)."),

@@ -121,14 +121,17 @@ class PlateSpec:
         """
         if isinstance(well, (tuple, list)) and len(well) == 2:
             row, col = str(well[0]), str(well[1])
-        elif isinstance(well, str) and (m := _WELL.fullmatch(well.strip())):
+        elif isinstance(well, str) and well.count("/") == 1:  # "row/col" names any row and column
+            row, col = (part.strip() for part in well.split("/"))
+        elif isinstance(well, str) and (m := _WELL.fullmatch(well.strip())):  # "B03": letters, then digits
             row, col = m.group(1), m.group(2)
         else:
             raise SpecViolation(f"plate {self.name!r}: {well!r} is not a well name (say 'B/3', 'B03' or ('B', 3))")
         rows_upper = {r.upper(): r for r in self.rows}
+        cols_upper = {c.upper(): c for c in self.columns}
         cols_by_number = {int(c): c for c in self.columns if c.isdigit()}
         r = rows_upper.get(row.upper())
-        c = col if col in self.columns else cols_by_number.get(int(col)) if col.isdigit() else None
+        c = cols_upper.get(col.upper()) or (cols_by_number.get(int(col)) if col.isdigit() else None)
         if r is None or c is None:
             raise SpecViolation(f"plate {self.name!r}: well {well!r} is outside the {len(self.rows)}x{len(self.columns)} "
                                 f"plate (rows {self.rows[0]}-{self.rows[-1]}, columns {self.columns[0]}-{self.columns[-1]})")

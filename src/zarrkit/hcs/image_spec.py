@@ -137,7 +137,13 @@ class Channel:
             raise SpecViolation(str(err)) from None
 
 
-def _as_channel(c: Any) -> Channel:
+def as_channel(c: Any) -> Channel:
+    """A :class:`Channel` from a Channel, ``"LABEL"``/``"LABEL:RRGGBB"`` or ``(label, color, …)``.
+
+    Example:
+        >>> as_channel("DAPI:0000FF")
+        Channel(label='DAPI', color='0000FF', window=None, active=True)
+    """
     if isinstance(c, Channel):
         return c
     if isinstance(c, str):
@@ -177,7 +183,7 @@ class ImageSpec:
             raise SpecViolation(f"image dtype {self.dtype!r} is not a numpy dtype") from None
         if dtype.kind not in "iuf" or dtype.byteorder == ">":
             raise SpecViolation(f"image dtype {dtype} must be a little-endian integer or float type")
-        channels = tuple(_as_channel(c) for c in self.channels)
+        channels = tuple(as_channel(c) for c in self.channels)
         if channels and "c" not in axes:
             raise SpecViolation(f"image axes {axes!r} have no 'c' for {len(channels)} channels")
         if self.levels != "auto" and (not isinstance(self.levels, int) or self.levels < 1):

@@ -5,7 +5,7 @@ Example:
     >>> from zarrkit.storage import open_store
     >>> s = open_store("memory://", mode="w")
     >>> scan_wells(s)
-    WellScan(complete={}, incomplete=[])
+    WellScan(complete={}, incomplete=[], fields={})
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from zarrkit.errors import SpecViolation
 from zarrkit.hcs.geometry import PlateSpec
 from zarrkit.hcs.layout import STATE_COMPLETE
 
-__all__ = ["FinalizeReport", "WellScan", "scan_wells", "plate_attributes", "merge_listing", "remove_empty_rows"]
+__all__ = ["FinalizeReport", "WellScan", "check_field_shapes", "merge_listing", "plate_attributes", "remove_empty_rows",
+           "scan_wells", "stored_children"]
 
 
 @dataclass
@@ -38,6 +39,7 @@ class WellScan:
 
     complete: dict[str, dict[int, int]] = field(default_factory=dict)
     incomplete: list[str] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)  # complete well -> its field image paths
 
 
 def _images(attrs: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -54,21 +56,64 @@ def field_counts(images: list[dict[str, Any]]) -> dict[int, int]:
     return counts
 
 
+def stored_children(store, path: str) -> list[tuple[str, Any]]:
+    """The child nodes actually stored under ``path``, sorted by name.
+
+    Unlike ``core.list_children`` this never answers from the consolidated block (which a
+    read-only store would use): a well published after the last ``finalize()`` is in the
+    store but not in that block, and finding such wells is what the scan is for.
+    """
+    from zarrkit.core.metadata import read_nodes
+
+    prefix = f"{path}/" if path else ""
+    names = sorted(p[:-1] for p in store.list_dir(prefix) if p.endswith("/") and p != "c/")
+    metas = read_nodes(store, [f"{prefix}{name}" for name in names]) if names else []
+    return [(name, meta) for name, meta in zip(names, metas) if meta is not None]
+
+
 def scan_wells(store) -> WellScan:
-    """Every ``<row>/<col>`` group under the root, sorted by path: complete or not."""
+    """Every ``<row>/<col>`` group in the store, sorted by path: complete or not."""
     scan = WellScan()
-    for row, meta in core.list_children(store, ""):
+    for row, meta in stored_children(store, ""):
         if meta.node_type != "group":
             continue
-        for col, wmeta in core.list_children(store, row):
+        for col, wmeta in stored_children(store, row):
             attrs = wmeta.attributes
             images = _images(attrs)
             state = (attrs.get("zarrkit") or {}).get("state", STATE_COMPLETE)
             if images and state == STATE_COMPLETE:
                 scan.complete[f"{row}/{col}"] = field_counts(images)
+                scan.fields[f"{row}/{col}"] = [i["path"] for i in images]
             else:
                 scan.incomplete.append(f"{row}/{col}")
     return scan
+
+
+def check_field_shapes(store, scan: WellScan) -> None:
+    """Every field of every complete well must have one level-0 shape and dtype.
+
+    Each writer checks its wells against the wells published before it, but two writers
+    that start on an empty plate at once each publish unchecked; this is where they meet.
+    The most common shape wins; the wells that differ are named (rewrite them with
+    ``overwrite=True``).
+
+    Example:
+        >>> from zarrkit.storage import open_store
+        >>> check_field_shapes(open_store("memory://", mode="w"), WellScan())  # no wells: nothing to compare
+    """
+    from zarrkit.core.metadata import read_nodes
+
+    paths = [f"{well}/{f}/0" for well, fields in scan.fields.items() for f in fields]
+    found: dict[tuple, list[str]] = {}
+    for path, meta in zip(paths, read_nodes(store, paths) if paths else []):
+        key = (tuple(meta.shape), str(meta.dtype)) if meta is not None else ("no level-0 array", "")
+        found.setdefault(key, []).append(path.rsplit("/", 2)[0])
+    if len(found) > 1:
+        common = max(found, key=lambda k: len(found[k]))
+        odd = sorted({w for k, wells in found.items() if k != common for w in wells})
+        detail = "; ".join(f"{' '.join(map(str, k))}: {sorted(set(found[k]))[:5]}" for k in found if k != common)
+        raise SpecViolation(f"{store.url}: wells {odd} have fields unlike the other wells' {common[0]} {common[1]} "
+                            f"({detail}); rewrite them with overwrite=True (every field of every well has one shape)")
 
 
 def _max_counts(per_well) -> dict[int, int]:

@@ -80,8 +80,10 @@ class Pattern:
             c = self.channels.index(channel)
         else:
             c = index("channel")
-        field = str(index("field") or 0)
-        return PlaneName(well, field, index("t"), c, index("z"))
+        field, t, z = index("field") or 0, index("t"), index("z")
+        if min(v for v in (field, t, c, z) if v is not None) < 0:  # names are 1-based: a 0 maps to nothing
+            return None
+        return PlaneName(well, str(field), t, c, z)
 
     def format(self, well: str, field: str, t: int | None, c: int | None, z: int | None) -> str:
         """The name of a plane (the well as ``B03``: zero-padded column, as instruments write)."""

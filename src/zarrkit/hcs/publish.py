@@ -126,11 +126,19 @@ class IcechunkPublisher(Publisher):
                 self.store.set(f"{row}/zarr.json", ROW_DOCUMENT)
 
     def publish(self, well: str, objects: Mapping[str, bytes], *, overwrite: bool = False, durable: bool = False) -> None:
+        # finalize() removes empty rows, so a well written after it may need its row again
+        self.ensure_rows([well.split("/")[0]])
         if self.store.exists(f"{well}/zarr.json"):
             if not overwrite:
                 raise _exists_error(self.store, well)
             self.store.delete_prefix(f"{well}/")
-        self.store.set_many({f"{well}/{k}": v for k, v in objects.items() if k != "zarr.json"})
+        # icechunk stores a chunk only under an existing array node: the field documents go
+        # first, parents before children, and the chunks after them (a mixed concurrent
+        # set_many failed with KeyError on a chunk whose array was not yet there)
+        documents = sorted((k for k in objects if k.endswith("zarr.json") and k != "zarr.json"), key=lambda k: k.count("/"))
+        for key in documents:
+            self.store.set(f"{well}/{key}", objects[key])
+        self.store.set_many({f"{well}/{k}": v for k, v in objects.items() if not k.endswith("zarr.json")})
         self.store.set(f"{well}/zarr.json", objects["zarr.json"])
         self.commit(f"hcs: well {well}")
         core.invalidate(self.store, well)

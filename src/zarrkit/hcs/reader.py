@@ -179,19 +179,31 @@ class PlateReader:
             self._wells_meta[path] = meta.attributes
         return path, self._wells_meta[path]
 
-    def fields(self, well: Any) -> list[str]:
-        """The field names of a well (the anchor's field-axis images give ``"0"…``)."""
-        path, attrs = self._well_attrs(well)
+    def _images(self, path: str) -> list[str]:
+        """The image paths a well's metadata lists."""
+        attrs = self._wells_meta[path]
         block = (attrs.get("ome") or {}).get("well") if isinstance(attrs.get("ome"), Mapping) else attrs.get("well")
         if not block:
             raise WellNotFoundError(f"{self.url}: {path!r} is not a complete well (no well metadata)")
-        names = [i["path"] for i in block.get("images", [])]
-        if len(names) == 1:
-            axes, _, _, _ = self._multiscale(path, names[0])
-            if axes and axes[0] not in AXES:  # a custom leading axis: the anchor's fields
-                n = core.read_metadata(self.store, f"{path}/{names[0]}/{self._level_path(path, names[0], 0)}").shape[0]
-                return [str(i) for i in range(n)]
-        return names
+        return [i["path"] for i in block.get("images", [])]
+
+    def _field_axis_image(self, path: str) -> str | None:
+        """The anchor's one image whose custom leading axis holds the fields, else None."""
+        images = self._images(path)
+        if len(images) == 1:
+            axes = self._multiscale(path, images[0])[0]
+            if axes and axes[0] not in AXES:
+                return images[0]
+        return None
+
+    def fields(self, well: Any) -> list[str]:
+        """The field names of a well (the anchor's field-axis images give ``"0"…``)."""
+        path, _ = self._well_attrs(well)
+        image = self._field_axis_image(path)
+        if image is not None:
+            n = core.read_metadata(self.store, f"{path}/{image}/{self._level_path(path, image, 0)}").shape[0]
+            return [str(i) for i in range(n)]
+        return self._images(path)
 
     def well(self, well: Any) -> dict[str, LazyImage]:
         """Every field of a well as a :class:`LazyImage` (level 0)."""
@@ -221,9 +233,9 @@ class PlateReader:
         names = self.fields(path)
         if field not in names:
             raise WellNotFoundError(f"{self.url}: well {path!r} has no field {field!r} (fields: {names})")
-        block = (self._wells_meta[path].get("ome") or {}).get("well") or self._wells_meta[path].get("well")
-        images = [i["path"] for i in block["images"]]
-        image_path, fixed = (field, ()) if field in images else (images[0], (int(field),))
+        # an anchor well's field "0" is an index into its one image (also named "0"), never that image
+        field_axis_image = self._field_axis_image(path)
+        image_path, fixed = (field, ()) if field_axis_image is None else (field_axis_image, (int(field),))
         axes, units, channels, datasets = self._multiscale(path, image_path)
         if not 0 <= level < len(datasets):
             raise WellNotFoundError(f"{self.url}: well {path!r} field {field!r} has no level {level}")

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from zarrkit import core
+from zarrkit import core, progress
 from zarrkit.errors import (
     ArchiveError,
     ContainsDataError,
@@ -275,7 +275,8 @@ class PlateWriter:
             raise SpecViolation(f"{self.url}: a well appears twice in write_wells")
         done = []
         with get_executor(executor, workers=workers) as ex:
-            for plan, objects in zip(plans, ex.map(encode_well, plans)):
+            published = zip(plans, ex.map(encode_well, plans))
+            for plan, objects in progress.track(published, "Writing wells", total=len(plans)):
                 self._publish(plan, objects, overwrite)
                 done.append(plan.path)
         return done
@@ -293,9 +294,11 @@ class PlateWriter:
 
     def finalize(self) -> listing.FinalizeReport:
         """List the committed wells, set field counts, remove staging orphans and empty rows,
-        consolidate.  Repeatable; no complete well raises SpecViolation."""
+        consolidate.  Repeatable; no complete well, or wells whose fields differ in shape or
+        dtype (racing first writers), raise SpecViolation before the listing changes."""
         report = listing.FinalizeReport(removed_staging=self.publisher.sweep())
         scan = listing.scan_wells(self.store)
+        listing.check_field_shapes(self.store, scan)
         attrs = listing.plate_attributes(self.plate, scan.complete)
         report.wells, report.incomplete = list(attrs["ome"]["plate"]["wells"]), scan.incomplete
         report.wells = [w["path"] for w in report.wells]
