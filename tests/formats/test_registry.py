@@ -158,8 +158,12 @@ def test_a_format_in_another_package_plugs_in_through_its_entry_point(tmp_path):
         "zarrkit": {"format": "toy", "version": "1.0", "writer": "test"}}}))
     report = json.loads(zk("validate", str(store), "--json").stdout)
     assert {"name": "toy marker", "status": "ok", "detail": "seen", "node": ""} in report["checks"]
-    demo = zk("demo", str(tmp_path / "demo"))
+    demo = zk("demo", str(tmp_path / "demo"), "--format", "toy")
     assert (tmp_path / "demo" / "toy" / "toy.txt").read_text() == "toy", demo.stdout + demo.stderr
+    assert not (tmp_path / "demo" / "image").exists()  # --format runs that format's demo only
+    unknown = zk("demo", str(tmp_path / "other"), "--format", "nope")
+    assert unknown.returncode == 1 and "UnknownFormatError" in unknown.stderr and "toy" in unknown.stderr
+    assert not (tmp_path / "other").exists()
 
 
 def test_demo_result_defaults():

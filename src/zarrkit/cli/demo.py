@@ -54,11 +54,13 @@ def write_core_sample(url: str, *, overwrite: bool = False) -> str:
         return store.url
 
 
-def run_demo(directory: str | None, overwrite: bool, console: Console) -> bool:
-    """Build the core sample and every registered format's demo under ``directory``; returns
-    whether every check of every demo passed."""
+def run_demo(directory: str | None, overwrite: bool, console: Console, formats: list[str] | None = None) -> bool:
+    """Build the core sample and every registered format's demo (or only ``formats``) under
+    ``directory``; returns whether every check of every demo passed.  An unknown format
+    name raises ``UnknownFormatError`` before anything is written."""
     from zarrkit.formats import registry
 
+    chosen = [registry.get(name) for name in formats] if formats else registry.formats()
     directory = os.path.abspath(directory or DEFAULT_DIR)
     os.makedirs(directory, exist_ok=True)
     target = os.path.join(directory, "core.zarr")
@@ -70,7 +72,7 @@ def run_demo(directory: str | None, overwrite: bool, console: Console) -> bool:
         console.print(render_tree(describe_tree(store)))
     console.print(f"\nWrote the core sample to [bold]{escape(url)}[/bold]", soft_wrap=True)
     ok = True
-    for fmt in registry.formats():
+    for fmt in chosen:
         console.print(f"\n[bold]{escape(fmt.name)}[/bold]: {escape(fmt.description)}", soft_wrap=True)
         result = fmt.demo(os.path.join(directory, fmt.name), overwrite=overwrite, console=console)
         if result is None:

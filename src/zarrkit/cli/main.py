@@ -88,11 +88,13 @@ def info(
 def demo(
     directory: Optional[str] = typer.Argument(None, help="Where to write (default: ./zarrkit-demo)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier demo in the same folder."),
+    formats: Optional[list[str]] = typer.Option(
+        None, "--format", "-f", help="Only this format's demo (repeatable; default: every registered format)."),
 ) -> None:
     """Write the sample stores (embedded sample data, no download) and show them."""
     from zarrkit.cli.demo import run_demo
 
-    if not run_demo(directory, overwrite, console):
+    if not run_demo(directory, overwrite, console, formats):
         raise typer.Exit(1)
 
 
