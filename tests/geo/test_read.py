@@ -108,3 +108,27 @@ def _same_shard_neighbour(attrs, lon: float, lat: float, shard: int = 64):
     col = int((x - c) // a)
     col2 = col - col % shard + (col % shard + 32) % shard
     return Transformer.from_crs(attrs["proj:code"], "EPSG:4326", always_xy=True).transform(c + (col2 + 0.5) * a, y)
+
+
+def test_cli_exit_codes_come_from_the_error_class(built, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(src, "src"), src])}
+    cmd = [sys.executable, "-m", "zarrkit.cli.main", "geo", "read", built, "--time", "2024",
+           "--bbox", "100,50,100.1,50.1", "--out", str(tmp_path / "x.npy")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "NoZoneError" in proc.stderr and "outside every zone" in proc.stderr
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_transient_failures_and_interrupts_map_to_75_and_130():
+    from zarrkit.errors import GeoInterruptedError, GeoRetryableError, StoreIOError, TileError, ZarrkitError
+    from zarrkit.geo.cli import as_zarrkit_error
+
+    assert isinstance(as_zarrkit_error(StoreIOError("get 'k' in file:///x: boom")), GeoRetryableError)
+    assert isinstance(as_zarrkit_error(KeyboardInterrupt()), GeoInterruptedError)
+    assert as_zarrkit_error(ValueError("bug")).__class__ is ValueError  # bugs keep their traceback
+    assert ZarrkitError("x").exit_code == 1 and TileError("x").exit_code == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -205,9 +206,7 @@ def open_mosaic(root: str) -> Mosaic:
 
 def _sample_zone(h, zone: str, attrs, lon: np.ndarray, lat: np.ndarray, band_idx: np.ndarray):
     """``(positions with data, their (k, band) values)`` of lon/lat points on one zone."""
-    from pyproj import Transformer
-
-    x, y = Transformer.from_crs("EPSG:4326", attrs["proj:code"], always_xy=True).transform(lon, lat)
+    x, y = _transformer("EPSG:4326", attrs["proj:code"]).transform(lon, lat)
     a, _, c, _, e, f = attrs["spatial:transform"]
     rows, cols = np.floor((f - y) / -e).astype(int), np.floor((x - c) / a).astype(int)
     hgt, wid = attrs["spatial:shape"]
@@ -225,11 +224,17 @@ def _sample_zone(h, zone: str, attrs, lon: np.ndarray, lat: np.ndarray, band_idx
     return pos, dequantize(q, scale[ok])
 
 
-def _centre_lon(bbox, crs: str) -> float:
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str):
+    """A cached pyproj transformer: building one costs far more than a warm pixel read."""
     from pyproj import Transformer
 
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _centre_lon(bbox, crs: str) -> float:
     cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
-    return float(Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(cx, cy)[0])
+    return float(_transformer(crs, "EPSG:4326").transform(cx, cy)[0])
 
 
 def _bounds_in(bbox, crs: str, dst: str) -> tuple[float, float, float, float]:
