@@ -132,3 +132,12 @@ def test_transient_failures_and_interrupts_map_to_75_and_130():
     assert isinstance(as_zarrkit_error(KeyboardInterrupt()), GeoInterruptedError)
     assert as_zarrkit_error(ValueError("bug")).__class__ is ValueError  # bugs keep their traceback
     assert ZarrkitError("x").exit_code == 1 and TileError("x").exit_code == 2
+
+
+def test_dask_windows_follow_worker_memory_limits():
+    from zarrkit.parallel import dask_window
+
+    workers = [{"nthreads": 4, "memory_limit": 2**30}, {"nthreads": 4, "memory_limit": 2**30}]
+    assert dask_window(workers, 2**28, 16) == 6  # 0.8 GiB / 256 MiB = 3 per worker
+    assert dask_window(workers, 2**31, 16) == 2  # over the limit: still one each, never zero
+    assert dask_window(workers, 0, 5) == 5  # no estimate: threads, capped by slots
