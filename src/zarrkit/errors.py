@@ -72,6 +72,8 @@ __all__ = [
     "LayoutMismatchError",
     "LeaseError",
     "RegionTooLargeError",
+    "GeoRetryableError",
+    "GeoInterruptedError",
     "ZarrkitWarning",
     "UncommittedChangesWarning",
     # zarrkit.vectors
@@ -87,6 +89,10 @@ __all__ = [
 
 class ZarrkitError(Exception):
     """Root of every error zarrkit raises on purpose."""
+
+    #: the command line's exit status for this error (``zarrkit.cli.main.run`` reads it);
+    #: subclasses override it (2 a data error, 75 retryable, 130 interrupted)
+    exit_code: int = 1
 
 
 class StoreError(ZarrkitError):
@@ -367,6 +373,8 @@ class ConcurrencyUnsupported(UnsupportedOperationError):
 class GeoError(ArchiveError):
     """A geo mosaic problem; the message names the tile, zone or request."""
 
+    exit_code = 2  # a configuration or data error: rerunning as is fails the same way
+
 
 class TileError(GeoError):
     """A source tile that cannot be used: no CRS or transform, a non-finite transform,
@@ -391,6 +399,18 @@ class LeaseError(GeoError):
 
 class RegionTooLargeError(GeoError):
     """A read larger than ``max_bytes``; ``iter_region`` reads it in shard-aligned blocks."""
+
+
+class GeoRetryableError(GeoError):
+    """A transient failure (I/O, a lost worker) that outlived the retries; a rerun resumes."""
+
+    exit_code = 75  # EX_TEMPFAIL: batch schedulers retry it
+
+
+class GeoInterruptedError(GeoError):
+    """A build or preview stopped by the user; receipts are flushed, a rerun resumes."""
+
+    exit_code = 130
 
 
 class ZarrkitWarning(UserWarning):

@@ -27,13 +27,14 @@ import gzip
 import json
 import os
 import socket
+import sys
 import time
 import uuid
 from typing import Any, Iterable, Mapping
 
 from zarrkit.storage import open_store
 
-__all__ = ["Ledger", "SEGMENT_RECEIPTS", "SEGMENT_SECONDS"]
+__all__ = ["Ledger", "ProgressLog", "SEGMENT_RECEIPTS", "SEGMENT_SECONDS"]
 
 SEGMENT_RECEIPTS = 64
 SEGMENT_SECONDS = 5.0
@@ -156,3 +157,31 @@ def _dead_here(held: Mapping[str, Any]) -> bool:
     except PermissionError:
         return False
     return False
+
+
+class ProgressLog:
+    """Progress of a phase from its receipts, printed to stderr every 30 s (batch jobs have no
+    terminal for a bar): tasks done/total, MB written, MB/s, ETA.
+
+    Example:
+        >>> log = ProgressLog("2024/data", 4); log.done, log.bytes = 1, 2_000_000
+        >>> log.line(log.started + 2.0)
+        '2024/data: 1/4 tasks, 2.0 MB, 1.0 MB/s, ETA 6 s'
+    """
+
+    def __init__(self, phase: str, total: int | None) -> None:
+        self.phase, self.total, self.done, self.bytes, self.started = phase, total, 0, 0, time.monotonic()
+        self.last = self.started
+
+    def add(self, receipt: Any) -> None:
+        self.done += 1
+        self.bytes += sum(a.get("bytes", 0) for a in receipt.get("arrays", {}).values()) if isinstance(receipt, dict) else 0
+        if time.monotonic() - self.last >= 30.0:
+            self.last = time.monotonic()
+            print(self.line(self.last), file=sys.stderr, flush=True)
+
+    def line(self, now: float) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        eta = f", ETA {elapsed / self.done * (self.total - self.done):.0f} s" if self.total and self.done else ""
+        return (f"{self.phase}: {self.done}/{self.total or '?'} tasks, {self.bytes / 1e6:.1f} MB, "
+                f"{self.bytes / 1e6 / elapsed:.1f} MB/s{eta}")

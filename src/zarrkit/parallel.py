@@ -10,15 +10,15 @@ given as an object: a ``concurrent.futures.Executor`` or a ``distributed.Client`
 started, ``fork`` can deadlock.  ``dask`` without a client starts a ``LocalCluster``
 for the call and closes it afterwards.
 
-Long builds pass more: ``memory=`` (a budget that bounds how many tasks run at once,
-from each task's ``est_bytes``), ``retries=`` (transient errors only: ``OSError``,
-timeouts, a Dask ``KilledWorker``), ``ledger=`` and ``phase=`` (a
-:class:`zarrkit.ledger.Ledger`: tasks whose receipt carries their current fingerprint are
-skipped, every returned receipt is appended, and a :class:`RunSummary` comes back) and
-``progress=`` (a bar per phase through :mod:`zarrkit.progress`, or a callable called with
-each result).  Dask runs use ``client.map`` in bounded windows, with keys
-``{phase}-{task key}-{fingerprint[:12]}``; the scheduler address comes from
-``scheduler=``, ``ZARRKIT_SCHEDULER`` or Dask's ``scheduler-address`` config.
+Long builds pass more: ``memory=`` (a budget bounding tasks at once, from each task's
+``est_bytes``), ``retries=`` (transient errors only: ``OSError``, timeouts, a Dask
+``KilledWorker``), ``ledger=`` and ``phase=`` (a :class:`zarrkit.ledger.Ledger`: tasks whose
+receipt carries their current fingerprint are skipped, every receipt is appended, a
+:class:`RunSummary` comes back) and ``progress=`` (a bar per phase, a log line every 30 s
+without a terminal, or a callable called with each result).  Dask runs ``client.map`` in
+windows bounded by a ``MEMORY`` worker resource or the workers' memory limits, keys
+``{phase}-{task key}-{fingerprint[:12]}``; address from ``scheduler=``, ``ZARRKIT_SCHEDULER``
+or Dask's ``scheduler-address``.
 
 Example:
     >>> run_tasks(abs, [-1, 2, -3], executor="serial")
@@ -34,6 +34,7 @@ import itertools
 import math
 import multiprocessing
 import os
+import sys
 import time
 import uuid
 from collections import deque
@@ -115,26 +116,51 @@ class _DaskExecutor(TaskExecutor):
         self.slots = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
         self.phase, self.retries = "task", 0
 
+    def _batches(self, numbered):
+        """``(batch, resources)``: tasks claim ``est_bytes`` of a ``MEMORY`` resource, else memory limits cap the window."""
+        info = self.client.scheduler_info()["workers"].values()
+        by_resource = any("MEMORY" in (w.get("resources") or {}) for w in info)
+        while True:
+            head = list(itertools.islice(numbered, 1))
+            size = self.slots if by_resource else dask_window(info, getattr(head[0][1], "est_bytes", 0) if head else 0,
+                                                              self.slots)
+            batch = head + list(itertools.islice(numbered, max(0, size - 1)))
+            biggest = max((getattr(item, "est_bytes", 0) or 0 for _, item in batch), default=0)
+            yield batch, ({"MEMORY": biggest} if by_resource and biggest else None)
+            if not batch:
+                return
+
     def map(self, fn, items):
         # client.map over windows of ``slots`` items, at most 2 × slots in flight: a long task
         # list is never all on the scheduler, and only results (receipts) come back
         window: deque = deque()
         run = uuid.uuid4().hex[:8]
-        numbered = enumerate(items)
-        while True:
-            batch = list(itertools.islice(numbered, self.slots))
+        for batch, resources in self._batches(enumerate(items)):
             if batch:
                 keys = [_dask_key(self.phase, n, item, run) for n, item in batch]
-                window.extend(self.client.map(fn, [item for _, item in batch], key=keys, retries=self.retries))
+                extra = {"resources": resources} if resources else {}
+                window.extend(self.client.map(fn, [item for _, item in batch], key=keys, retries=self.retries, **extra))
             elif not window:
                 return
-            while window and (len(window) >= 2 * self.slots or not batch):
+            while window and (len(window) >= 2 * max(1, len(batch)) or not batch):
                 yield window.popleft().result()
 
     def close(self) -> None:
         if self._cluster is not None:
             self.client.close()
             self._cluster.close()
+
+
+def dask_window(workers: Iterable[dict], est_bytes: int, slots: int) -> int:
+    """Tasks at once on Dask workers: per worker ``min(threads, 0.8 × memory_limit ÷ est_bytes)``.
+
+    Example:
+        >>> dask_window([{"nthreads": 4, "memory_limit": 2**30}, {"nthreads": 2, "memory_limit": 0}], 2**28, 8)
+        5
+    """
+    total = sum(min(w.get("nthreads", 1), max(1, int(0.8 * w["memory_limit"] // est_bytes)))
+                if w.get("memory_limit") and est_bytes else w.get("nthreads", 1) for w in workers)
+    return max(1, min(slots, total))
 
 
 def _dask_key(phase: str, n: int, item: Any, run: str) -> str:
@@ -343,9 +369,13 @@ def _with_progress(results: Iterator[Any], progress: Any, phase: str, total: int
     if not progress:
         yield from results
         return
+    from zarrkit.ledger import ProgressLog
     from zarrkit.progress import task
 
+    log = ProgressLog(phase or "tasks", total) if not sys.stdout.isatty() else None
     with task(phase or "Running tasks", total=total) as advance:
         for r in results:
             advance()
+            if log:
+                log.add(r)
             yield r

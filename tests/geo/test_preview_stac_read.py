@@ -121,3 +121,54 @@ def test_sample_points(built):
     assert vals.shape == (3, 8)
     assert abs(vals[0, 0] - 2.0) < 0.02 and abs(vals[1, 0] - 4.0) < 0.04  # band 0 holds the tile index
     assert np.isnan(vals[2]).all()
+
+
+def test_stac_validates_offline_against_vendored_schemas(previewed, tmp_path, monkeypatch):
+    pystac = pytest.importorskip("pystac")
+    pytest.importorskip("jsonschema")
+    import socket
+
+    from zarrkit.geo.stac import validate_catalog, write_catalog
+
+    read_local = pystac.stac_io.DefaultStacIO.read_text_from_href
+
+    def no_network(self, href, *args, **kwargs):
+        if "://" in str(href):  # the catalog's own files are local; every schema is http(s)
+            raise AssertionError(f"validation tried to fetch {href}")
+        return read_local(self, href, *args, **kwargs)
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("validation opened a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_socket)
+    monkeypatch.setattr(pystac.stac_io.DefaultStacIO, "read_text_from_href", no_network)
+    path = write_catalog(previewed, out=str(tmp_path / "stac"), validate=True)
+    cat = pystac.Catalog.from_file(path)
+    assert validate_catalog(cat) == 2
+    item = next(cat.get_items(recursive=True))
+    item.properties["proj:shape"] = "not a shape"  # the projection extension's schema refuses it
+    with pytest.raises(pystac.STACValidationError, match="projection"):
+        validate_catalog(cat)
+
+
+def test_footprint_of_an_antimeridian_zone_is_split():
+    from zarrkit.geo.footprint import footprint
+
+    zone = scheme().zone(60)
+    (x0, _), (_, w), (xres, _) = zone.origin, zone.shape, zone.res
+    # the zone's full width (its overhang crosses 180°) across the equator; near the poles
+    # the projected rectangle spans far more longitude
+    bbox, geom = footprint(zone.crs, [x0, -1e6, x0 + w * xres, 1e6])
+    assert geom["type"] == "MultiPolygon" and len(geom["coordinates"]) == 2
+    west, east = geom["coordinates"]
+    assert max(p[0] for p in west[0]) == 180.0 and min(p[0] for p in east[0]) == -180.0
+    assert all(p[0] > 170 for p in west[0]) and all(p[0] < -170 for p in east[0])
+    # west > east; the edges lie beyond the zone's 174°..180° band (overhang, snapping to 409.6 km)
+    assert bbox[0] > bbox[2] and 170 < bbox[0] < 174 and -180 < bbox[2] < -174
+    # a zone away from ±180 stays one polygon whose bbox is the densified transform_bounds
+    from rasterio.warp import transform_bounds
+
+    box = [300_000.0, -1e6, 700_000.0, 1e6]
+    bbox, geom = footprint("EPSG:32631", box)
+    assert geom["type"] == "Polygon"
+    np.testing.assert_allclose(bbox, transform_bounds("EPSG:32631", "EPSG:4326", *box, densify_pts=21), atol=1e-6)

@@ -233,6 +233,23 @@ def bench_vectors(
     raise typer.Exit(bench_main(_bench_args(points=points, reps=reps, dir=dir)))
 
 
+@bench_app.command("geo")
+def bench_geo(
+    tiles: Optional[int] = typer.Option(None, help="Tiles, four across (default 8)."),
+    tile: Optional[int] = typer.Option(None, help="Tile side in pixels (default 256)."),
+    bands: Optional[int] = typer.Option(None, help="Bands per tile (default 64)."),
+    reps: Optional[int] = typer.Option(None, help="Timed runs per operation, after one warm-up (default 3)."),
+    dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+) -> None:
+    """zarrkit.geo builds and reads against a zarr-python build of the anchor's approach.
+
+    Needs the geo extra: pip install 'zarrkit\\[geo]'.
+    """
+    from zarrkit.bench.geo import main as bench_main
+
+    raise typer.Exit(bench_main(_bench_args(tiles=tiles, tile=tile, bands=bands, reps=reps, dir=dir)))
+
+
 @bench_app.command("storage")
 def bench_storage(
     objects: Optional[int] = typer.Option(None, help="Objects per batch (default 256)."),
@@ -295,7 +312,8 @@ class _Warnings:
 
 
 def run() -> None:
-    """Console-script entry: map zarrkit errors to a one-line message and exit code 1."""
+    """Console-script entry: map zarrkit errors to a one-line message and the exit code their
+    class declares (``ZarrkitError.exit_code``: 1 unless a subclass says otherwise)."""
     # icechunk warns on every open of a local repository that it is single-committer; a user
     # who wants its logs sets ICECHUNK_LOG.  Read when icechunk loads, so set before that.
     os.environ.setdefault("ICECHUNK_LOG", "icechunk=error")
@@ -311,7 +329,7 @@ def run() -> None:
             err_console.print_exception()
         err_console.print(f"[red]error:[/red] {escape(cli_message(err))}",
                           highlight=False, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(getattr(err, "exit_code", 1))
     else:  # typer normally ends with SystemExit; a command returning is the same success
         _Warnings.flush()
 

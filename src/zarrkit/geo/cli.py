@@ -1,7 +1,8 @@
 """``zarrkit geo …``: build, preview, pyramid, stac, read, demo.
 
-Exit codes: 0 done, 2 a configuration or data error (a zarrkit error), 75 a retryable
-failure (I/O, a lost worker), 130 interrupted.
+Exit codes (each error class's ``exit_code``, read by ``run()`` in ``zarrkit.cli.main``): 0
+done, 2 a configuration or data error (a ``GeoError``), 75 a retryable failure (I/O, a lost
+worker), 130 interrupted, 1 any other zarrkit error.
 """
 
 from __future__ import annotations
@@ -22,23 +23,25 @@ _FORCE = typer.Option(False, "--force", help="Ignore receipts: rebuild every tas
 _NO_PROGRESS = typer.Option(False, "--no-progress", help="No progress bars.")
 
 
-def exit_code(err: BaseException) -> int:
-    """The exit code of a failure (see the module docstring).
+def as_zarrkit_error(err: BaseException) -> BaseException:
+    """The error ``zarrkit``'s ``run()`` should see: transient failures (I/O, a lost Dask
+    worker) and interrupts become geo errors whose ``exit_code`` says so (75, 130); other
+    errors pass unchanged (a ``GeoError`` exits 2, any other zarrkit error 1).
 
     Example:
         >>> from zarrkit.errors import TileError
-        >>> exit_code(TileError("x")), exit_code(OSError("disk")), exit_code(KeyboardInterrupt())
-        (2, 75, 130)
+        >>> [as_zarrkit_error(e).exit_code for e in (TileError("x"), OSError("disk"), KeyboardInterrupt())]
+        [2, 75, 130]
     """
-    from zarrkit.errors import StoreIOError, ZarrkitError
+    from zarrkit.errors import GeoError, GeoInterruptedError, GeoRetryableError, StoreIOError, ZarrkitError
 
     if isinstance(err, KeyboardInterrupt):
-        return 130
-    if isinstance(err, StoreIOError) or (isinstance(err, OSError) and not isinstance(err, ZarrkitError)):
-        return 75
-    if type(err).__name__ == "KilledWorker":
-        return 75
-    return 2 if isinstance(err, ZarrkitError) else 1
+        return GeoInterruptedError("interrupted: receipts written so far are kept; rerun to resume")
+    transient = isinstance(err, StoreIOError) or type(err).__name__ == "KilledWorker" or (
+        isinstance(err, OSError) and not isinstance(err, ZarrkitError))
+    if transient and not isinstance(err, GeoError):
+        return GeoRetryableError(f"{type(err).__name__}: {err} (transient; rerun to resume)")
+    return err
 
 
 def _run(body: Callable[[], None], no_progress: bool = False) -> None:
@@ -49,11 +52,10 @@ def _run(body: Callable[[], None], no_progress: bool = False) -> None:
     try:
         body()
     except (Exception, KeyboardInterrupt) as err:
-        code = exit_code(err)
-        if code == 1:
+        mapped = as_zarrkit_error(err)
+        if mapped is err:
             raise
-        typer.echo(f"error: {type(err).__name__}: {err}", err=True)
-        raise typer.Exit(code) from None
+        raise mapped from err  # run() in zarrkit.cli.main prints it and exits with its exit_code
 
 
 def _scheme(scheme: str, grid: Optional[str], res: float):

@@ -1,5 +1,6 @@
 """Reads: ``zarrkit.geo.open(root) -> Mosaic``; dequantised float32 with NaN for no data.
 
+Across zones, windows are warped (nearest) onto one grid and composited (``zarrkit.geo.warp``).
 Metadata comes from each store's consolidated metadata (one GET); arrays through core's
 handles and shard-index caches.  A 327NN request is shifted by the grid alias (exact); a
 lon/lat request goes to 326NN with pyproj, which already gives negative northings.
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Sequence
+from functools import lru_cache
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from zarrkit.errors import NoZoneError, RegionTooLargeError
 from zarrkit.geo.grid import utm_alias
 from zarrkit.geo.plan import store_url
 from zarrkit.geo.quantize import dequantize
+from zarrkit.geo.warp import TargetGrid, composite, meridian_distance, reproject_window
 from zarrkit.storage import open_store
 
 __all__ = ["Mosaic", "open_mosaic"]
@@ -73,74 +76,110 @@ class Mosaic:
         r0, r1 = max(0, math.floor((f - y1) / -e + 1e-9)), min(h, math.ceil((f - y0) / -e - 1e-9))
         return None if c1 <= c0 or r1 <= r0 else (r0, r1, c0, c1)
 
-    def read_region(self, bbox: Sequence[float], crs: str = "EPSG:4326", *, time: str, bands=None,
-                    out: str = "numpy") -> Any:
-        """float32 ``(y, x, band)`` of ``bbox`` on the zone holding its centre (native pixels).
-
-        Reads crossing zones are not reprojected by this release: the zone of the bbox centre is used.
-        """
-        zones = self.zones(time)
-        hits = {z: w for z, a in zones.items() if (w := self._window(a, bbox, crs)) is not None}
+    def _hits(self, bbox, crs: str, time: str) -> dict[str, tuple[int, int, int, int]]:
+        hits = {z: w for z, a in self.zones(time).items() if (w := self._window(a, bbox, crs)) is not None}
         if not hits:
             raise NoZoneError(f"bbox {list(bbox)} ({crs}) lies outside every zone of {store_url(self.root, time)}")
-        zone = max(hits, key=lambda z: (hits[z][1] - hits[z][0]) * (hits[z][3] - hits[z][2]))
-        r0, r1, c0, c1 = hits[zone]
+        return hits
+
+    def _read_window(self, time: str, zone: str, window, bands) -> np.ndarray:
         h = self.hierarchy(time)
-        emb = h.array(f"{zone}/embeddings")
-        n = emb.shape[2] if bands is None else len(bands)
-        if (r1 - r0) * (c1 - c0) * n * 4 > self.max_bytes:
-            raise RegionTooLargeError(f"bbox {list(bbox)} needs {(r1 - r0) * (c1 - c0) * n * 4 / 2**30:.1f} GiB "
-                                      f"(max_bytes {self.max_bytes}); read it in shard-aligned blocks")
+        r0, r1, c0, c1 = window
         sel = (slice(r0, r1), slice(c0, c1))
-        q = emb[(*sel, slice(None) if bands is None else list(bands))]
-        values = dequantize(q, h.array(f"{zone}/scales")[sel])
-        if out != "xarray":
-            return values
-        return self._to_xarray(values, zones[zone], h, zone, (r0, c0), bands)
+        q = h.array(f"{zone}/embeddings")[(*sel, slice(None) if bands is None else list(bands))]
+        return dequantize(q, h.array(f"{zone}/scales")[sel])
 
-    def _to_xarray(self, values, attrs, h, zone, corner, bands):
-        import xarray as xr
+    def _check_size(self, bbox, pixels: int, n: int) -> None:
+        if pixels * n * 4 > self.max_bytes:
+            raise RegionTooLargeError(f"bbox {list(bbox)} needs {pixels * n * 4 / 2**30:.2f} GiB (max_bytes "
+                                      f"{self.max_bytes}); read it with iter_region (shard-aligned blocks)")
 
-        a, _, c, _, e, f = attrs["spatial:transform"]
-        ys = f + e * (corner[0] + np.arange(values.shape[0]) + 0.5)
-        xs = c + a * (corner[1] + np.arange(values.shape[1]) + 0.5)
-        ref = h.metadata(f"{zone}/spatial_ref").attributes
-        band = np.arange(values.shape[2]) if bands is None else np.asarray(bands)
-        return xr.DataArray(values, dims=("y", "x", "band"), name="embeddings",
-                            coords={"y": ys, "x": xs, "band": band, "spatial_ref": xr.Variable((), 0, dict(ref))},
-                            attrs={"grid_mapping": "spatial_ref"})
+    def read_region(self, bbox: Sequence[float], crs: str = "EPSG:4326", *, time: str, bands=None,
+                    out: str = "numpy", dst_crs: str | None = None, res: float | None = None) -> Any:
+        """float32 ``(y, x, band)`` of ``bbox`` (in ``crs``): ``q × scale``, NaN for no data.
+
+        Inside one zone (and no ``dst_crs``/``res``) the zone's own pixels; across zones each
+        zone's window is warped (nearest) onto ``dst_crs`` (default: the zone of the bbox
+        centre, on its lattice) at ``res`` and composited (coverage, central meridian, name).
+        ``out="xarray"`` gives a DataArray with x/y/band and a CF ``spatial_ref``.
+        """
+        zones = self.zones(time)
+        hits = self._hits(bbox, crs, time)
+        first = self.hierarchy(time).array(f"{next(iter(hits))}/embeddings")
+        n = first.shape[2] if bands is None else len(bands)
+        if len(hits) == 1 and dst_crs is None and res is None:
+            ((zone, (r0, r1, c0, c1)),) = hits.items()
+            self._check_size(bbox, (r1 - r0) * (c1 - c0), n)
+            a, _, c, _, e, f = zones[zone]["spatial:transform"]
+            grid = TargetGrid(zones[zone]["proj:code"], (a, 0.0, c + a * c0, 0.0, e, f + e * r0), (r1 - r0, c1 - c0))
+            values = self._read_window(time, zone, (r0, r1, c0, c1), bands)
+        else:
+            grid, values = self._composite(bbox, crs, time, bands, hits, n, dst_crs, res)
+        return values if out != "xarray" else _to_xarray(values, grid, bands)
+
+    def _composite(self, bbox, crs, time, bands, hits, n, dst_crs, res):
+        zones = self.zones(time)
+        centre_lon = _centre_lon(bbox, crs)
+        home = min(hits, key=lambda z: (float(meridian_distance(centre_lon, zones[z]["proj:code"])), z))
+        dst = dst_crs or zones[home]["proj:code"]
+        anchor = (0.0, 0.0)
+        on_zone = [z for z in sorted(hits) if zones[z]["proj:code"] == dst]
+        if on_zone:  # the lattice of a zone in the target CRS: its pixels come through unresampled
+            a, _, c, _, _, f = zones[on_zone[0]]["spatial:transform"]
+            anchor, res = (c, f), res or a
+        grid = TargetGrid.covering(_bounds_in(bbox, crs, dst), dst, res or _default_res(zones[home], dst), anchor)
+        self._check_size(bbox, grid.shape[0] * grid.shape[1], n)
+        layers = []
+        for zone, (r0, r1, c0, c1) in sorted(hits.items()):
+            zcrs = zones[zone]["proj:code"]
+            a, _, c, _, e, f = zones[zone]["spatial:transform"]
+            values = self._read_window(time, zone, (r0, r1, c0, c1), bands)
+            layers.append((zone, zcrs, reproject_window(values, zcrs, (a, 0.0, c + a * c0, 0.0, e, f + e * r0), grid)))
+        return grid, composite(layers, centre_lon)
+
+    def iter_region(self, bbox: Sequence[float], crs: str = "EPSG:4326", *, time: str, bands=None,
+                    block: int | None = None) -> Iterator[tuple[str, tuple[int, int, int, int], np.ndarray]]:
+        """``(zone, (r0, r1, c0, c1), values)`` over ``bbox`` in native pixels, zone by zone, in
+        blocks aligned to the zone's shards (``block`` px, default one shard): reads of any size
+        in bounded memory.  Overlapping zones each yield their pixels; nothing is composited.
+
+        Example:
+            >>> list(Mosaic("/nowhere").iter_region((0, 0, 1, 1), time="2024"))
+            Traceback (most recent call last):
+            ...
+            zarrkit.errors.NoZoneError: no store for time '2024' under /nowhere
+        """
+        if time not in self.times():
+            raise NoZoneError(f"no store for time {time!r} under {self.root}")
+        for zone, (r0, r1, c0, c1) in sorted(self._hits(bbox, crs, time).items()):
+            side = block or self.hierarchy(time).array(f"{zone}/embeddings").shards[0]
+            for br in range(r0 - r0 % side, r1, side):
+                for bc in range(c0 - c0 % side, c1, side):
+                    window = (max(r0, br), min(r1, br + side), max(c0, bc), min(c1, bc + side))
+                    yield zone, window, self._read_window(time, zone, window, bands)
 
     def sample_points(self, lon: Sequence[float], lat: Sequence[float], *, time: str, bands=None) -> np.ndarray:
-        """``(n, band)`` float32 at lon/lat points; zones by distance to their central meridian,
-        the first with data wins, else NaN."""
-        from pyproj import Transformer
-
+        """``(n, band)`` float32 at lon/lat points.  Each point tries the zones in order of their
+        central meridian's distance to it; the first with data wins, else NaN.  Points are
+        batched per zone and each array read once per batch (every chunk fetched once).
+        """
         lon, lat = np.asarray(lon, "f8"), np.asarray(lat, "f8")
         zones = self.zones(time)
         h = self.hierarchy(time)
-        first = h.array(f"{next(iter(zones))}/embeddings")
-        n = first.shape[2] if bands is None else len(bands)
-        out = np.full((len(lon), n), np.nan, "f4")
+        names = sorted(zones)
+        band_idx = np.arange(h.array(f"{names[0]}/embeddings").shape[2]) if bands is None else np.asarray(bands)
+        out = np.full((len(lon), len(band_idx)), np.nan, "f4")
+        # rank[p, k]: index in ``names`` of point p's k-th nearest zone
+        rank = np.argsort(np.stack([meridian_distance(lon, zones[z]["proj:code"]) for z in names], axis=1),
+                          axis=1, kind="stable")
         todo = np.ones(len(lon), bool)
-        for zone, attrs in sorted(zones.items()):
-            if not todo.any():
-                break
-            x, y = Transformer.from_crs("EPSG:4326", attrs["proj:code"], always_xy=True).transform(lon[todo], lat[todo])
-            a, _, c, _, e, f = attrs["spatial:transform"]
-            rows, cols = np.floor((f - y) / -e).astype(int), np.floor((x - c) / a).astype(int)
-            hgt, wid = attrs["spatial:shape"]
-            inside = (rows >= 0) & (rows < hgt) & (cols >= 0) & (cols < wid)
-            idx = np.flatnonzero(todo)[inside]
-            if not len(idx):
-                continue
-            r, cc = rows[inside], cols[inside]
-            scale = core.read_region(h.store, f"{zone}/scales", (r, cc), indexing="points")
-            q = np.stack([core.read_region(h.store, f"{zone}/embeddings", (r, cc, np.full(len(r), b)), indexing="points")
-                          for b in (range(n) if bands is None else bands)], axis=-1)
-            vals = dequantize(q, scale)
-            ok = np.isfinite(scale)
-            out[idx[ok]] = vals[ok]
-            todo[idx[ok]] = False
+        for k in range(len(names)):
+            for zi, zone in enumerate(names):
+                pts = np.flatnonzero(todo & (rank[:, k] == zi))
+                if len(pts):
+                    done = _sample_zone(h, zone, zones[zone], lon[pts], lat[pts], band_idx)
+                    out[pts[done[0]]] = done[1]
+                    todo[pts[done[0]]] = False
         return out
 
     def to_xarray(self, time: str, zone: str, dequantize: bool = True):
@@ -163,3 +202,76 @@ class Mosaic:
 def open_mosaic(root: str) -> Mosaic:
     """A :class:`Mosaic` over the build root ``root`` (``zarrkit.geo.open``)."""
     return Mosaic(root)
+
+
+def _sample_zone(h, zone: str, attrs, lon: np.ndarray, lat: np.ndarray, band_idx: np.ndarray):
+    """``(positions with data, their (k, band) values)`` of lon/lat points on one zone."""
+    x, y = _transformer("EPSG:4326", attrs["proj:code"]).transform(lon, lat)
+    a, _, c, _, e, f = attrs["spatial:transform"]
+    rows, cols = np.floor((f - y) / -e).astype(int), np.floor((x - c) / a).astype(int)
+    hgt, wid = attrs["spatial:shape"]
+    pos = np.flatnonzero((rows >= 0) & (rows < hgt) & (cols >= 0) & (cols < wid))
+    if not len(pos):
+        return pos, np.empty((0, len(band_idx)), "f4")
+    r, cc = rows[pos], cols[pos]
+    # through the hierarchy's handles: metadata from the consolidated copy, never re-read per call
+    scale = h.array(f"{zone}/scales").read_region((r, cc), indexing="points")
+    ok = np.isfinite(scale)
+    pos, r, cc = pos[ok], r[ok], cc[ok]
+    if not len(pos):
+        return pos, np.empty((0, len(band_idx)), "f4")
+    q = h.array(f"{zone}/embeddings").read_region((r[:, None], cc[:, None], band_idx[None, :]))
+    return pos, dequantize(q, scale[ok])
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str):
+    """A cached pyproj transformer: building one costs far more than a warm pixel read."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _centre_lon(bbox, crs: str) -> float:
+    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    return float(_transformer(crs, "EPSG:4326").transform(cx, cy)[0])
+
+
+def _bounds_in(bbox, crs: str, dst: str) -> tuple[float, float, float, float]:
+    from rasterio.warp import transform_bounds
+
+    alias = utm_alias(crs)
+    if alias and alias[0] == dst:  # 327NN -> 326NN is an exact shift, never a pyproj round trip
+        dx, dy = alias[1]
+        return bbox[0] + dx, bbox[1] + dy, bbox[2] + dx, bbox[3] + dy
+    if crs == dst:
+        return tuple(bbox)
+    return transform_bounds(crs, dst, *bbox, densify_pts=21)
+
+
+def _default_res(attrs, dst: str) -> float:
+    """The zone's pixel size carried into ``dst`` (rasterio's default for a warp of one align block)."""
+    from rasterio.warp import calculate_default_transform
+
+    a, _, c, _, _, f = attrs["spatial:transform"]
+    side = min(4096, *attrs["spatial:shape"])
+    transform, _, _ = calculate_default_transform(attrs["proj:code"], dst, side, side, left=c, bottom=f - side * a,
+                                                  right=c + side * a, top=f)
+    return abs(transform.a)
+
+
+def _to_xarray(values: np.ndarray, grid: TargetGrid, bands):
+    """A DataArray with x/y/band coordinates and a CF ``spatial_ref`` (``.rio.crs`` works)."""
+    import xarray as xr
+    from pyproj import CRS
+
+    from zarrkit.conventions.cf import grid_mapping
+
+    crs = CRS.from_user_input(grid.crs)
+    cf_keys = {k: v for k, v in crs.to_cf().items() if isinstance(v, (str, int, float))}
+    ref = grid_mapping(crs.to_wkt(), cf_keys, grid.transform)
+    ys, xs = grid.coordinates()
+    band = np.arange(values.shape[2]) if bands is None else np.asarray(bands)
+    return xr.DataArray(values, dims=("y", "x", "band"), name="embeddings",
+                        coords={"y": ys, "x": xs, "band": band, "spatial_ref": xr.Variable((), 0, ref)},
+                        attrs={"grid_mapping": "spatial_ref"})

@@ -17,23 +17,10 @@ import os
 from typing import Any
 
 from zarrkit.conventions.stac import EXTENSIONS, STORE_REL, ZARR_MEDIA_TYPE, ZARR_MULTISCALES_MEDIA_TYPE
+from zarrkit.geo.footprint import footprint
 from zarrkit.geo.read import Mosaic
 
-__all__ = ["footprint", "write_catalog"]
-
-
-def footprint(crs: str, bbox: list[float]) -> tuple[list[float], dict[str, Any]]:
-    """``(lon/lat bbox, GeoJSON polygon)`` of a projected bbox, every edge densified to 21 points."""
-    from pyproj import Transformer
-
-    x0, y0, x1, y1 = bbox
-    t = [i / 20 for i in range(21)]
-    xs = [x0 + (x1 - x0) * s for s in t] + [x1] * 21 + [x1 - (x1 - x0) * s for s in t] + [x0] * 21
-    ys = [y0] * 21 + [y0 + (y1 - y0) * s for s in t] + [y1] * 21 + [y1 - (y1 - y0) * s for s in t]
-    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(xs, ys)
-    ring = [[round(a, 9), round(b, 9)] for a, b in zip(lon, lat)]
-    ring.append(ring[0])
-    return [min(lon), min(lat), max(lon), max(lat)], {"type": "Polygon", "coordinates": [ring]}
+__all__ = ["footprint", "offline_validator", "validate_catalog", "write_catalog"]
 
 
 def write_catalog(root: str, *, out: str | None = None, catalog_id: str = "zarrkit-geo", product: str = "mosaic",
@@ -69,9 +56,47 @@ def write_catalog(root: str, *, out: str | None = None, catalog_id: str = "zarrk
         catalog.add_child(coll)
     catalog.normalize_hrefs(base_href or os.path.abspath(out))
     if validate:
-        catalog.validate_all()
+        validate_catalog(catalog)
     catalog.save(pystac.CatalogType.SELF_CONTAINED, dest_href=os.path.abspath(out))
     return os.path.join(out, "catalog.json")
+
+
+def offline_validator():
+    """A pystac ``JsonSchemaSTACValidator`` whose schema cache holds every schema our catalogs
+    reach (vendored in ``zarrkit/conventions/schemas/stac-1.1.0``), so it never fetches one.
+
+    Example:
+        >>> from zarrkit.conventions.stac import RASTER
+        >>> RASTER in offline_validator().schema_cache
+        True
+    """
+    from pystac.validation import JsonSchemaSTACValidator
+
+    from zarrkit.conventions.stac import vendored_schemas
+
+    validator = JsonSchemaSTACValidator()
+    validator.schema_cache.update(vendored_schemas())
+    return validator
+
+
+def validate_catalog(catalog) -> int:
+    """``catalog.validate_all()`` against the vendored schemas only (no network); returns the
+    number of items validated, raises ``pystac.STACValidationError`` on the first invalid object.
+
+    Example:
+        >>> import pystac
+        >>> validate_catalog(pystac.Catalog("c", "empty"))
+        0
+    """
+    from pystac.validation import RegisteredValidator
+
+    # validate_all takes no validator: swap the registered one, then restore the caller's
+    previous = RegisteredValidator.get_validator()
+    RegisteredValidator.set_validator(offline_validator())
+    try:
+        return catalog.validate_all()
+    finally:
+        RegisteredValidator.set_validator(previous)
 
 
 def _start(time: str):

@@ -24,6 +24,7 @@ from zarrkit.conventions.geo import multiscales_attributes, proj_attributes, reg
 from zarrkit.core.metadata import GroupMetadata, dumps
 from zarrkit.geo.layout import INDEX_CODECS, codecs, coordinate_arrays, coordinate_values, crs_facts
 from zarrkit.geo.tasks import open_cached
+from zarrkit.geo.warp import meridian_distance
 
 __all__ = ["LevelGrid", "build_world"]
 
@@ -168,7 +169,7 @@ def build_world(url: str, store, time: str, zones: list[str], docs: dict[str, An
     tasks = []
     for ij, inputs in sorted(by_shard.items()):
         centre = -180 + (ij[1] + 0.5) * s * base_res
-        names = sorted({z for z, _, _ in inputs}, key=lambda z: (abs(_meridian(zone_info[z][0]) - centre), z))
+        names = sorted({z for z, _, _ in inputs}, key=lambda z: (float(meridian_distance(centre, zone_info[z][0])), z))
         fp = hashlib.sha256(json.dumps([doc, names, [[z, list(k), d] for z, k, d in inputs]]).encode()).hexdigest()
         tasks.append(WorldTask(f"{time}/preview/0/{ij[0]}.{ij[1]}", fp, 40 * s * s * 4, url, ij, doc,
                                tuple((z, *zone_info[z]) for z in names)))
@@ -178,9 +179,3 @@ def build_world(url: str, store, time: str, zones: list[str], docs: dict[str, An
     children = {t.ij: got[(t.key, t.fingerprint)]["fp"] for t in tasks if got[(t.key, t.fingerprint)]["status"] == "written"}
     pyramid.build_levels(url, [f"preview/{k}/rgb" for k in range(n)], children, alpha_axis=2, executor=executor,
                          workers=workers, memory=memory, ledger=ledger, phase=f"{time}/preview", force=force)
-
-
-def _meridian(crs: str) -> float:
-    """The central meridian of a UTM code (else 0)."""
-    digits = crs[-2:]
-    return -183.0 + 6 * int(digits) if crs.upper().startswith("EPSG:32") and digits.isdigit() else 0.0
