@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from zarrkit.core.backends import python as python_backend
+from zarrkit.core.backends import shards
 from zarrkit.core.backends.base import Node
 from zarrkit.core.chunk import as_value, check_missing
 from zarrkit.core.codecs import CodecFailure
@@ -122,7 +123,7 @@ def _store_all(node: Node, items: list[tuple[tuple[int, ...], np.ndarray]], writ
     encoded = run_all(lambda it: _encode(node, it[0], it[1], write_empty), items)
     if node.meta.sharding is not None:
         for key, _ in encoded:
-            shard_index_cache.discard(python_backend._index_key(node, key))
+            shard_index_cache.discard(shards.index_key(node, key))
     node.store.set_many([(k, v) for k, v in encoded if v is not None])
     for key, value in encoded:
         if value is None:
@@ -147,7 +148,7 @@ def _write_inner(node: Node, inner_chunks: dict[tuple[int, ...], np.ndarray], wr
         if raw is None:
             shard_arr = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
         else:
-            shard_arr = np.array(python_backend._decode(node, key, raw, meta.chain), copy=True)
+            shard_arr = np.array(shards.decode_chunk(node, key, raw, meta.chain), copy=True)
         for coords, data in group:
             local = tuple(slice((c % p) * s, (c % p + 1) * s) for c, p, s in zip(coords, per, meta.chunks))
             shard_arr[local] = data
@@ -206,7 +207,7 @@ def read_chunks(store, path: str, coords: Iterable[Any], *, metadata: ArrayMetad
             if missing == "raise":
                 raise node.missing(key)
             return np.full(full, meta.fill_value, dtype=meta.dtype)
-        out = python_backend._decode(node, key, raw, meta.chain)
+        out = shards.decode_chunk(node, key, raw, meta.chain)
         return out if out.flags.writeable else out.copy()
 
     pairs = list(zip(keys, raws))

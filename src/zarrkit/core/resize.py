@@ -28,6 +28,7 @@ import numpy as np
 
 from zarrkit.core import cache
 from zarrkit.core.backends import python as python_backend
+from zarrkit.core.backends import shards
 from zarrkit.core.backends.base import Node
 from zarrkit.core.context import node_path
 from zarrkit.core.metadata import ArrayMetadata, GroupMetadata
@@ -100,7 +101,7 @@ def resize_array(store, path: str, shape, *, metadata: ArrayMetadata | None = No
             raw = store.get(key)
             if raw is None:
                 continue
-            chunk = np.array(python_backend._decode(node, key, raw, meta.chain), copy=True)
+            chunk = np.array(shards.decode_chunk(node, key, raw, meta.chain), copy=True)
             keep = tuple(slice(0, max(0, s - c * k)) for c, k, s in zip(coords, meta.chunk_shape, new_shape))
             trimmed = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
             trimmed[keep] = chunk[keep]

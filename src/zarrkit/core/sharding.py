@@ -143,7 +143,35 @@ class ShardingCodec(ArrayBytesCodec):
             got = 0 if raw is None else len(raw)
             raise CodecFailure("sharding_indexed", f"shard index needs {self.index_nbytes} bytes, got {got}")
         index = self.index_chain.decode(raw)
-        return index if index.flags.writeable else index.copy()
+        index = index if index.flags.writeable else index.copy()
+        self.check_index(index.reshape(-1, 2))
+        return index
+
+    def check_index(self, flat: np.ndarray) -> None:
+        """Refuse an index no encoder writes, before any range is read from it.
+
+        Absent chunks have both fields ``2**64 - 1``; a present chunk must start after an
+        index at the start, end within int64 (``offset + nbytes`` must not overflow), and be
+        no larger than its inner chunk could encode to (bounded, for fixed-size data, by
+        twice the decoded size plus 64 KiB: no codec expands data that much).  Offsets past
+        the end of the shard are caught when the range is read.
+        """
+        offsets, sizes = flat[:, 0], flat[:, 1]
+        absent = (offsets == MISSING) & (sizes == MISSING)
+        present = ~absent
+        if not present.any():
+            return
+        off, nb = offsets[present], sizes[present]
+        limit = np.uint64(2**63 - 1)
+        if (off > limit).any() or (nb > limit).any() or (off > limit - nb).any():
+            raise CodecFailure("sharding_indexed", "shard index entry out of range (offset + nbytes overflows)")
+        if self.index_location == "start" and (off < self.index_nbytes).any():
+            raise CodecFailure("sharding_indexed", "shard index entry points into the index")
+        if self.inner is not None and self.inner.spec.dtype.kind != "O":
+            bound = 2 * self.inner.spec.nbytes + 2**16
+            if (nb > bound).any():
+                raise CodecFailure("sharding_indexed",
+                                   f"shard index entry of {int(nb.max())} bytes exceeds what an inner chunk encodes to")
 
     def split_index(self, shard: Any) -> tuple[np.ndarray, int]:
         """Index of a whole shard's bytes, and where the chunk data starts (for offsets)."""

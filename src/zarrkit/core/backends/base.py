@@ -134,10 +134,15 @@ def all_codec_names(codecs) -> list[str]:
         ['sharding_indexed', 'bytes', 'bytes', 'crc32c']
     """
     names = []
-    for codec in codecs:
-        names.append(codec.get("name", ""))
-        if codec.get("name") == "sharding_indexed":
+    for codec in codecs if isinstance(codecs, (list, tuple)) else [codecs]:
+        if not isinstance(codec, dict):  # a bare name (the spec's short form) or damage
+            names.append(codec if isinstance(codec, str) else "")
+            continue
+        name = codec.get("name", "")
+        names.append(name if isinstance(name, str) else "")
+        if name == "sharding_indexed":
             conf = codec.get("configuration") or {}
+            conf = conf if isinstance(conf, dict) else {}
             names += all_codec_names(conf.get("codecs", []))
             index = conf.get("index_codecs")
             # absent index codecs mean the spec's default: bytes (little) + crc32c
@@ -188,6 +193,10 @@ def _refusal(backend, store, meta: ArrayMetadata, *, op: str, missing: str, writ
             return f"codec {lacking[0]}"
     if not caps.metadata_extensions and meta.extensions:
         return "metadata extension"
+    judge = getattr(backend, "metadata_refusal", None)  # a backend that parses metadata its own way
+    reason = judge(meta) if judge is not None else None
+    if reason is not None:
+        return reason
     reason = backend.store_refusal(store, op=op)
     if reason is not None:
         return reason

@@ -25,18 +25,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from zarrkit.core.backends.base import Capabilities, Node
-from zarrkit.core.cache import generation
+from zarrkit.core.backends.shards import (
+    Consumer,
+    decode_chunk,
+    index_key,
+    inner_flat,
+    read_shard_group,
+    rewrite_shard,
+    scratch_for,
+    shard_index,
+)
 from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.pool import run_all
 from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
-from zarrkit.core.sharding import MISSING, is_fill, shard_index_cache
-from zarrkit.errors import ChunkDecodeError, OutOfBoundsError, ZarrkitError
+from zarrkit.core.sharding import is_fill, shard_index_cache
+from zarrkit.errors import OutOfBoundsError
 
 __all__ = ["Node", "capabilities", "chunk_lock", "delete_chunk", "is_fill", "name", "read_chunk", "read_plan",
            "read_points", "store_refusal", "write_chunk", "write_plan", "write_points"]
@@ -53,23 +61,12 @@ def store_refusal(store, *, op: str) -> str | None:
 
 _ABSENT = 2**64 - 1
 _STRIPES = [threading.Lock() for _ in range(256)]
-_COALESCE_GAP = 64 * 1024  # merge inner-chunk ranges closer than this into one read
 
 
 def chunk_lock(node: Node, key: str) -> threading.Lock:
     """The striped lock serialising read-modify-writes of one chunk or shard."""
     return _STRIPES[hash((node.identity, key)) % len(_STRIPES)]
 
-
-def _decode(node: Node, key: str, raw: Any, chain, out: np.ndarray | None = None) -> np.ndarray:
-    try:
-        return chain.decode(raw, out)
-    except ZarrkitError:
-        raise
-    except CodecFailure as failure:
-        raise node.decode_error(key, failure) from None
-    except Exception as failure:  # a codec library's own error on corrupt bytes
-        raise node.decode_error(key, failure) from failure
 
 
 def _check_coords(node: Node, coords: tuple[int, ...], grid: tuple[int, ...]) -> tuple[int, ...]:
@@ -85,163 +82,6 @@ def _inner_grid(meta: ArrayMetadata) -> tuple[int, ...]:
     return tuple(-(-s // c) for s, c in zip(meta.shape, meta.chunks))
 
 
-# ---------------------------------------------------------------------------- shard access
-def _index_key(node: Node, key: str) -> tuple:
-    return (node.identity, node.path, generation(node.identity, node.path), key)
-
-
-def _shard_index(node: Node, key: str, *, use_cache: bool = True) -> np.ndarray | None:
-    """The flat ``(n, 2)`` index of a shard, or ``None`` when the shard is not stored."""
-    cache_key = _index_key(node, key)
-    if use_cache:
-        index = shard_index_cache.get(cache_key)
-        if index is not None:
-            return index
-    codec = node.meta.sharding
-    start, length = codec.index_range()
-    raw = node.store.get_range(key, start, length)
-    if raw is None:
-        return None
-    try:
-        index = codec.decode_index(raw).reshape(-1, 2)
-    except CodecFailure as failure:
-        raise node.decode_error(key, failure) from None
-    shard_index_cache.put(cache_key, index)
-    return index
-
-
-def _inner_flat(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """Shard coordinates and the flat position inside the shard for inner-chunk ``coords``."""
-    per = meta.sharding.per_shard
-    shard = tuple(c // p for c, p in zip(coords, per))
-    flat = 0
-    for c, p in zip(coords, per):
-        flat = flat * p + c % p
-    return shard, flat
-
-
-Consumer = Callable[[np.ndarray | None], None]
-
-
-def _read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, Consumer, np.ndarray | None]],
-                      missing: str) -> None:
-    """Read some inner chunks of one shard: ``items`` are ``(flat position, consumer, dest)``."""
-    meta = node.meta
-    codec = meta.sharding
-    inner = codec.inner
-    key = node.key(shard)
-    n_inner = len(codec.per_shard) and int(np.prod(codec.per_shard))
-    whole = len(items) * 2 > n_inner
-    for attempt in (0, 1):
-        try:
-            if whole:
-                raw = node.store.get(key)
-                if raw is None:
-                    return _all_missing(node, key, items, missing)
-                try:
-                    index, _ = codec.split_index(raw)
-                except CodecFailure as failure:
-                    raise node.decode_error(key, failure) from None
-                index = index.reshape(-1, 2)
-                view = memoryview(raw)
-                pieces = []
-                for flat, consumer, dest in items:
-                    off, nb = index[flat]
-                    if off == MISSING and nb == MISSING:
-                        pieces.append((None, consumer, dest))
-                    else:
-                        if int(off) + int(nb) > len(view):
-                            raise node.decode_error(
-                                key, CodecFailure("sharding_indexed", "inner chunk runs past the end of the shard"))
-                        pieces.append((view[int(off) : int(off) + int(nb)], consumer, dest))
-            else:
-                index = _shard_index(node, key, use_cache=attempt == 0)
-                if index is None:
-                    return _all_missing(node, key, items, missing)
-                pieces = _fetch_ranges(node, key, index, items)
-            _decode_pieces(node, key, inner, pieces, missing)
-            return
-        except ChunkDecodeError:
-            if whole or attempt == 1:
-                raise
-            shard_index_cache.discard(_index_key(node, key))  # maybe rewritten elsewhere: retry once
-
-
-def _all_missing(node: Node, key: str, items, missing: str) -> None:
-    if missing == "raise":
-        raise node.missing(key)
-    for _, consumer, _ in items:
-        consumer(None)
-
-
-def _fetch_ranges(node: Node, key: str, index: np.ndarray, items) -> list:
-    wanted = []
-    absent = []
-    for flat, consumer, dest in items:
-        off, nb = index[flat]
-        if off == MISSING and nb == MISSING:
-            absent.append((None, consumer, dest))
-        else:
-            wanted.append((int(off), int(nb), consumer, dest))
-    wanted.sort(key=lambda w: w[0])
-    groups: list[list] = []
-    for w in wanted:
-        if groups and w[0] - (groups[-1][-1][0] + groups[-1][-1][1]) <= _COALESCE_GAP:
-            groups[-1].append(w)
-        else:
-            groups.append([w])
-
-    def fetch(group):
-        start = group[0][0]
-        end = max(o + n for o, n, _, _ in group)
-        raw = node.store.get_range(key, start, end - start)
-        if raw is None or len(raw) < end - start:
-            raise node.decode_error(key, CodecFailure("sharding_indexed", "shard is shorter than its index says"))
-        view = memoryview(raw)
-        return [(view[o - start : o - start + n], c, d) for o, n, c, d in group]
-
-    pieces = absent
-    for got in run_all(fetch, groups) if len(groups) > 1 else map(fetch, groups):
-        pieces.extend(got)
-    return pieces
-
-
-_scratch = threading.local()
-
-
-def _scratch_for(spec) -> np.ndarray:
-    """A per-thread decode buffer, so decoding a chunk does not allocate (and page-fault) anew."""
-    key = (spec.shape, spec.dtype.str)
-    buf = getattr(_scratch, "buffers", None)
-    if buf is None:
-        buf = _scratch.buffers = {}
-    arr = buf.get(key)
-    if arr is None:
-        if len(buf) > 8:
-            buf.clear()
-        arr = buf[key] = np.empty(spec.shape, dtype=spec.dtype)
-    return arr
-
-
-def _decode_pieces(node: Node, key: str, chain, pieces: list, missing: str) -> None:
-    def one(piece):
-        raw, consumer, dest = piece
-        if raw is None:
-            if missing == "raise":
-                raise node.missing(key)
-            consumer(None)
-        elif dest is not None:
-            _decode(node, key, raw, chain, dest)
-        else:
-            scratch = _scratch_for(chain.spec) if chain.direct else None
-            consumer(_decode(node, key, raw, chain, scratch))
-
-    if len(pieces) > 2:
-        run_all(one, pieces)
-    else:
-        for p in pieces:
-            one(p)
-
 
 def _read_stored(node: Node, coords: tuple[int, ...], consumer: Consumer, dest: np.ndarray | None, missing: str) -> None:
     key = node.key(coords)
@@ -253,10 +93,10 @@ def _read_stored(node: Node, coords: tuple[int, ...], consumer: Consumer, dest: 
         return
     chain = node.meta.chain
     if dest is not None:
-        _decode(node, key, raw, chain, dest)
+        decode_chunk(node, key, raw, chain, dest)
         return
-    scratch = _scratch_for(chain.spec) if chain.direct else None
-    consumer(_decode(node, key, raw, chain, scratch))
+    scratch = scratch_for(chain.spec) if chain.direct else None
+    consumer(decode_chunk(node, key, raw, chain, scratch))
 
 
 def _read_items(node: Node, items: list[tuple[tuple[int, ...], Consumer, np.ndarray | None]], missing: str) -> None:
@@ -269,13 +109,13 @@ def _read_items(node: Node, items: list[tuple[tuple[int, ...], Consumer, np.ndar
         return
     groups: dict[tuple[int, ...], list] = {}
     for coords, consumer, dest in items:
-        shard, flat = _inner_flat(node.meta, coords)
+        shard, flat = inner_flat(node.meta, coords)
         groups.setdefault(shard, []).append((flat, consumer, dest))
     if len(groups) == 1:
         (shard, group), = groups.items()
-        _read_shard_group(node, shard, group, missing)
+        read_shard_group(node, shard, group, missing)
     else:
-        run_all(lambda kv: _read_shard_group(node, kv[0], kv[1], missing), list(groups.items()))
+        run_all(lambda kv: read_shard_group(node, kv[0], kv[1], missing), list(groups.items()))
 
 
 def read_single_chunk_box(node: Node, starts: list[int], stops: list[int]) -> np.ndarray | None:
@@ -309,7 +149,7 @@ def read_single_chunk_box(node: Node, starts: list[int], stops: list[int]) -> np
         chain = sharding.inner
         raw = None
         for attempt in (0, 1):
-            index = _shard_index(node, key, use_cache=attempt == 0)
+            index = shard_index(node, key, use_cache=attempt == 0)
             if index is None:
                 break
             off, nb = index[flat].tolist()
@@ -323,7 +163,7 @@ def read_single_chunk_box(node: Node, starts: list[int], stops: list[int]) -> np
             raw = None
     if raw is None:
         return np.full(tuple(b - a for a, b in zip(starts, stops)), meta.fill_value, dtype=meta.dtype)
-    chunk = _decode(node, key, raw, chain, _scratch_for(chain.spec) if chain.direct else None)
+    chunk = decode_chunk(node, key, raw, chain, scratch_for(chain.spec) if chain.direct else None)
     return chunk[local].copy()
 
 
@@ -341,8 +181,8 @@ def read_chunk(node: Node, coords, *, inner: bool = False, missing: str = "fill"
         out[...] = meta.fill_value if chunk is None else chunk
 
     if sharded:
-        shard, flat = _inner_flat(meta, coords)
-        _read_shard_group(node, shard, [(flat, consume, None)], missing)
+        shard, flat = inner_flat(meta, coords)
+        read_shard_group(node, shard, [(flat, consume, None)], missing)
     else:
         _read_stored(node, coords, consume, out if meta.chain.direct else None, missing)
     return out
@@ -405,7 +245,7 @@ def _store_encoded(node: Node, key: str, chunk: np.ndarray, write_empty: bool, k
         except CodecFailure as failure:
             raise node.decode_error(key, failure) from None
     if meta.sharding is not None:
-        shard_index_cache.discard(_index_key(node, key))
+        shard_index_cache.discard(index_key(node, key))
     if encoded is None:
         if not known_missing:
             node.store.delete(key)
@@ -418,7 +258,13 @@ def _chunk_region(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[int, ..
     return tuple(min(c, s - i * c) for i, c, s in zip(coords, meta.chunk_shape, meta.shape))
 
 
-def _write_one(node: Node, coords, producer: Callable[[np.ndarray], None], full: bool, write_empty: bool) -> None:
+def _write_one(node: Node, coords, producer: Callable[[np.ndarray], None], full: bool, write_empty: bool,
+               csel: tuple | None = None) -> None:
+    """Write one stored chunk: whole without reading, else read-modify-write under its lock.
+
+    A partial write into a shard (``csel``, the shard-local selection, given) re-encodes only
+    the inner chunks it touches (:func:`~zarrkit.core.backends.shards.rewrite_shard`).
+    """
     meta = node.meta
     key = node.key(coords)
     if full:
@@ -430,12 +276,16 @@ def _write_one(node: Node, coords, producer: Callable[[np.ndarray], None], full:
         producer(chunk)
         _store_encoded(node, key, chunk, write_empty, known_missing=False)
         return
+    if csel is not None and meta.sharding is not None:
+        with chunk_lock(node, key):
+            rewrite_shard(node, key, csel, producer, write_empty)
+        return
     with chunk_lock(node, key):
         raw = node.store.get(key)
         if raw is None:
             chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
         else:
-            chunk = _decode(node, key, raw, meta.chain)
+            chunk = decode_chunk(node, key, raw, meta.chain)
             if not chunk.flags.writeable or chunk.base is not None and not chunk.flags.owndata:
                 chunk = chunk.copy()
         producer(chunk)
@@ -461,11 +311,11 @@ def write_plan(node: Node, plan: OrthogonalPlan, value: np.ndarray, write_empty:
             def produce(chunk, oidx=oidx, cidx=cidx):
                 chunk[cidx] = value[oidx]
 
-        items.append((coords, produce, full))
+        items.append((coords, produce, full, write_empty, None if full else cidx))
     if len(items) == 1:
-        _write_one(node, *items[0], write_empty)
+        _write_one(node, *items[0])
     else:
-        run_all(lambda it: _write_one(node, *it, write_empty), items)
+        run_all(lambda it: _write_one(node, *it), items)
 
 
 def write_points(node: Node, plan: PointPlan, values_flat: np.ndarray, write_empty: bool = False) -> None:
@@ -477,8 +327,8 @@ def write_points(node: Node, plan: PointPlan, values_flat: np.ndarray, write_emp
         def produce(chunk, local=local, positions=positions):
             chunk[local] = values_flat[positions]
 
-        items.append((coords, produce, False))
-    run_all(lambda it: _write_one(node, *it, write_empty), items)
+        items.append((coords, produce, False, write_empty, local))
+    run_all(lambda it: _write_one(node, *it), items)
 
 
 def write_chunk(node: Node, coords, data: np.ndarray, *, inner: bool = False, write_empty: bool = False) -> None:
@@ -486,14 +336,14 @@ def write_chunk(node: Node, coords, data: np.ndarray, *, inner: bool = False, wr
     meta = node.meta
     if inner and meta.sharding is not None:
         coords = _check_coords(node, coords, _inner_grid(meta))
-        shard, _ = _inner_flat(meta, coords)
+        shard, _ = inner_flat(meta, coords)
         per = meta.sharding.per_shard
         local = tuple(slice((c % p) * s, (c % p) * s + d) for c, p, s, d in zip(coords, per, meta.chunks, data.shape))
 
         def produce(chunk):
             chunk[local] = data
 
-        _write_one(node, shard, produce, False, write_empty)
+        _write_one(node, shard, produce, False, write_empty, local)
         return
     coords = _check_coords(node, coords, meta.grid_shape)
 
@@ -514,20 +364,20 @@ def delete_chunk(node: Node, coords, *, inner: bool = False) -> None:
     meta = node.meta
     if inner and meta.sharding is not None:
         coords = _check_coords(node, coords, _inner_grid(meta))
-        shard, _ = _inner_flat(meta, coords)
+        shard, _ = inner_flat(meta, coords)
         per = meta.sharding.per_shard
         local = tuple(slice((c % p) * s, (c % p + 1) * s) for c, p, s in zip(coords, per, meta.chunks))
         key = node.key(shard)
-        with chunk_lock(node, key):
-            raw = node.store.get(key)
-            if raw is None:
-                return
-            chunk = _decode(node, key, raw, meta.chain).copy()
+
+        def clear(chunk):
             chunk[local] = meta.fill_value
-            _store_encoded(node, key, chunk, False, known_missing=False)
+
+        with chunk_lock(node, key):
+            if node.store.exists(key):
+                rewrite_shard(node, key, local, clear, False)
         return
     coords = _check_coords(node, coords, meta.grid_shape)
     key = node.key(coords)
     if meta.sharding is not None:
-        shard_index_cache.discard(_index_key(node, key))
+        shard_index_cache.discard(index_key(node, key))
     node.store.delete(key)

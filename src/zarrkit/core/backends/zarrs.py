@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 
@@ -30,6 +31,7 @@ import numpy as np
 
 from zarrkit.core import cache
 from zarrkit.core.backends import python as py
+from zarrkit.core.backends import shards
 from zarrkit.core.backends.base import Capabilities
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.pool import run_all
@@ -117,6 +119,35 @@ def store_refusal(store, *, op: str) -> str | None:
     return None
 
 
+def metadata_refusal(meta: ArrayMetadata) -> str | None:
+    """Why zarrista would not take this metadata (a codec configuration zarrs reads more
+    strictly than zarrkit, say), or ``None``; asked once per metadata by ``refusal``."""
+    doc = meta.to_dict()
+    doc["attributes"] = {}
+    try:
+        zarrista.Array.from_metadata(doc, MemoryStore(), "/probe")
+    except Exception:  # zarrista's ArrayCreateError and plain Exceptions from serde
+        return "metadata zarrs rejects"
+    return None
+
+
+def _check_shards(node: py.Node, box: tuple[slice, ...]) -> None:
+    """Check the index of every shard ``box`` touches before zarrs reads them.
+
+    zarrs trusts a shard index: an entry claiming a huge length makes it allocate that
+    much and abort the process.  zarrkit's own (cached) index read checks each entry
+    first, so a hostile index becomes a ``ChunkDecodeError`` naming the shard.
+    """
+    meta = node.meta
+    if meta.sharding is None:
+        return
+    ranges = [range(b.start // s, (b.stop - 1) // s + 1) for b, s in zip(box, meta.chunk_shape) if b.stop > b.start]
+    if len(ranges) < len(box):
+        return
+    for shard in itertools.product(*ranges):
+        shards.shard_index(node, node.key(shard))
+
+
 class _Handle:
     """The cached zarrista objects for one array: the reader, its shard cache, an encoder."""
 
@@ -146,18 +177,20 @@ def _handle(node: py.Node) -> _Handle:
     return cache.array_objects.get_or_build(key, lambda: _Handle(node.store, node.path, node.meta))
 
 
-def _tensor(node: py.Node, call, *args, **kwargs) -> np.ndarray:
+def _tensor(node: py.Node, call, *args, key: str | None = None, **kwargs) -> np.ndarray:
+    """Run one zarrista read; its errors become ``ChunkDecodeError`` (naming ``key`` when one chunk is read)."""
     cache.count("zarrs:calls")
     try:
         return np.asarray(call(*args, **kwargs))
     except Exception as err:  # zarrista raises its own ArrayError / StorageError
-        raise ChunkDecodeError(f"zarrs could not read: {err}", url=node.store.url, path=node.path) from err
+        raise ChunkDecodeError(f"zarrs could not read: {err}", url=node.store.url, path=node.path, key=key) from err
 
 
 # ---------------------------------------------------------------------------- reads
 def read_box(node: py.Node, box: tuple[slice, ...]) -> np.ndarray:
     """A step-1 box as a read-only zero-copy array from zarrista (shape keeps every axis)."""
     h = _handle(node)
+    _check_shards(node, box)
     view = _tensor(node, h.array.retrieve_array_subset, box)
     view.flags.writeable = False  # zarrista owns the memory: callers must not write into it
     return view
@@ -194,8 +227,11 @@ def read_plan(node: py.Node, plan: OrthogonalPlan, out: np.ndarray, missing: str
 
 def _read_grid_chunk(node: py.Node, h: _Handle, coords) -> np.ndarray:
     if node.meta.sharding is not None:
-        return _tensor(node, h.array.retrieve_subchunk, list(coords), shard_cache=h.shard_cache)
-    return _tensor(node, h.array.retrieve_chunk, list(coords))
+        per = node.meta.sharding.per_shard
+        key = node.key(tuple(c // p for c, p in zip(coords, per)))
+        shards.shard_index(node, key)
+        return _tensor(node, h.array.retrieve_subchunk, list(coords), shard_cache=h.shard_cache, key=key)
+    return _tensor(node, h.array.retrieve_chunk, list(coords), key=node.key(tuple(coords)))
 
 
 def read_points(node: py.Node, plan: PointPlan, out_flat: np.ndarray, missing: str = "fill") -> None:
@@ -216,10 +252,14 @@ def read_chunk(node: py.Node, coords, *, inner: bool = False, missing: str = "fi
         raise OutOfBoundsError(f"chunk coordinates {list(coords)} are outside the chunk grid {list(grid)}",
                                url=node.store.url, path=node.path)
     h = _handle(node)
+    per = meta.sharding.per_shard if sharded else (1,) * meta.ndim
+    key = node.key(tuple(c // p for c, p in zip(coords, per)))
+    if meta.sharding is not None:
+        shards.shard_index(node, key)
     if sharded:
-        data = _tensor(node, h.array.retrieve_subchunk, list(coords), shard_cache=h.shard_cache)
+        data = _tensor(node, h.array.retrieve_subchunk, list(coords), shard_cache=h.shard_cache, key=key)
     else:
-        data = _tensor(node, h.array.retrieve_chunk, list(coords))
+        data = _tensor(node, h.array.retrieve_chunk, list(coords), key=key)
     # zarrista trims edge chunks to the array; the API returns the full chunk with padding
     if data.shape != tuple(chunk):
         full = np.full(chunk, meta.fill_value, dtype=meta.dtype)
@@ -279,7 +319,10 @@ def write_plan(node: py.Node, plan: OrthogonalPlan, value: np.ndarray, write_emp
 
 def _full_chunk(node: py.Node, h: _Handle, coords) -> np.ndarray:
     meta = node.meta
-    data = _tensor(node, h.array.retrieve_chunk, list(coords))
+    key = node.key(tuple(coords))
+    if meta.sharding is not None:
+        shards.shard_index(node, key)
+    data = _tensor(node, h.array.retrieve_chunk, list(coords), key=key)
     chunk = np.full(meta.chunk_shape, meta.fill_value, dtype=meta.dtype)
     chunk[tuple(slice(0, s) for s in data.shape)] = data
     return chunk

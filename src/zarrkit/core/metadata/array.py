@@ -28,6 +28,7 @@ from zarrkit.core.dtypes import (
     parse_v3_data_type,
 )
 from zarrkit.core.metadata.fields import (
+    check_chunk_nbytes,
     extension_fields,
     int_tuple,
     node_documents,
@@ -97,18 +98,23 @@ class ArrayMetadata:
         return chain.array_bytes if isinstance(chain.array_bytes, ShardingCodec) else None
 
     @property
+    def _sharded(self) -> bool:
+        # codecs are normalised dicts unless one is unknown; then they are the document's own
+        first = self.codecs[0] if self.zarr_format == 3 and self.codecs else None
+        return isinstance(first, dict) and first.get("name") == "sharding_indexed" and isinstance(
+            first.get("configuration"), dict) and isinstance(first["configuration"].get("chunk_shape"), list)
+
+    @property
     def chunks(self) -> tuple[int, ...]:
         """The chunk shape readers see: the inner chunk when sharded."""
-        if self.zarr_format == 3 and self.codecs and self.codecs[0].get("name") == "sharding_indexed":
+        if self._sharded:
             return tuple(self.codecs[0]["configuration"]["chunk_shape"])
         return self.chunk_shape
 
     @property
     def shards(self) -> tuple[int, ...] | None:
         """The shard shape, or ``None`` when not sharded."""
-        if self.zarr_format == 3 and self.codecs and self.codecs[0].get("name") == "sharding_indexed":
-            return self.chunk_shape
-        return None
+        return self.chunk_shape if self._sharded else None
 
     @property
     def read_chunks(self) -> tuple[int, ...]:
@@ -211,9 +217,13 @@ class ArrayMetadata:
         if not isinstance(grid, dict) or grid.get("name") != "regular":
             name = grid.get("name") if isinstance(grid, dict) else grid
             raise UnsupportedMetadataError(f"chunk_grid {name!r} is not supported (only 'regular')")
-        chunk_shape = int_tuple((grid.get("configuration") or {}).get("chunk_shape"), "chunk_grid chunk_shape", positive=True)
+        grid_config = grid.get("configuration") or {}
+        if not isinstance(grid_config, dict):
+            raise MetadataError(f"chunk_grid configuration must be an object, got {grid_config!r}")
+        chunk_shape = int_tuple(grid_config.get("chunk_shape"), "chunk_grid chunk_shape", positive=True)
         if len(chunk_shape) != len(shape):
             raise MetadataError(f"chunk_shape {list(chunk_shape)} does not match shape {list(shape)}")
+        check_chunk_nbytes(chunk_shape, dt.numpy, "chunk_grid chunk_shape")
         encoding, separator = parse_key_encoding(doc["chunk_key_encoding"])
         fill = parse_fill(doc["fill_value"], dt)
         codecs = doc["codecs"]
@@ -257,6 +267,7 @@ class ArrayMetadata:
         chunks = int_tuple(doc["chunks"], "chunks", positive=True)
         if len(chunks) != len(shape):
             raise MetadataError(f"chunks {list(chunks)} do not match shape {list(shape)}")
+        check_chunk_nbytes(chunks, np.dtype("u1"), "chunks")
         filters = doc["filters"]
         if filters is not None and (not isinstance(filters, list) or not all(isinstance(f, dict) and "id" in f for f in filters)):
             raise MetadataError(f"filters must be null or a list of codec objects, got {filters!r}")
