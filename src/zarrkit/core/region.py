@@ -63,6 +63,8 @@ def _basic_box(selection: Any, shape: tuple[int, ...]):
         return None
     starts, stops, out_shape = [], [], []
     for s, n in zip(selection, shape):
+        if type(s) is not int and isinstance(s, np.integer):
+            s = int(s)  # numpy integers (taken from an index array) are the common case: same fast path
         if type(s) is int:
             if s < 0:
                 s += n

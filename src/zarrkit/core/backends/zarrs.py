@@ -191,9 +191,24 @@ def read_box(node: py.Node, box: tuple[slice, ...]) -> np.ndarray:
     """A step-1 box as a read-only zero-copy array from zarrista (shape keeps every axis)."""
     h = _handle(node)
     _check_shards(node, box)
-    view = _tensor(node, h.array.retrieve_array_subset, box)
+    try:
+        view = _tensor(node, h.array.retrieve_array_subset, box)
+    except ChunkDecodeError:
+        _name_failing_chunk(node, h, box)
+        raise
     view.flags.writeable = False  # zarrista owns the memory: callers must not write into it
     return view
+
+
+def _name_failing_chunk(node: py.Node, h: _Handle, box: tuple[slice, ...]) -> None:
+    """After a failed box read, read its chunks one by one so the error names the bad one.
+
+    Only runs on the error path; returns quietly when every chunk reads alone.
+    """
+    grid_chunk = node.meta.read_chunks
+    ranges = [range(b.start // c, (b.stop - 1) // c + 1) for b, c in zip(box, grid_chunk)]
+    for coords in itertools.product(*ranges):
+        _read_grid_chunk(node, h, coords)
 
 
 def read_single_chunk_box(node: py.Node, starts: list[int], stops: list[int]) -> np.ndarray:
