@@ -13,7 +13,7 @@ Example:
     >>> from zarrkit.core.metadata import array_metadata
     >>> from zarrkit.core.backends.base import Node
     >>> store = open_store("memory://", mode="w")
-    >>> node = Node(store, "a", array_metadata((4,), "u1", (2,), shards=(4,)))
+    >>> node = Node(store, "a", array_metadata((4,), "u1", (2,), shards=(4,), compressors=None))
     >>> rewrite_shard(node, "a/c/0", (slice(2, 3),), lambda shard: shard.__setitem__(2, 9), write_empty=False)
     >>> shard_index(node, "a/c/0").tolist()
     [[18446744073709551615, 18446744073709551615], [0, 2]]

@@ -183,7 +183,7 @@ class ArrayMetadata:
             "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(self.chunk_shape)}},
             "chunk_key_encoding": {"name": self.chunk_key_encoding, "configuration": {"separator": self.separator}},
             "fill_value": self.fill_value_json(),
-            "codecs": [dict(c) for c in self.codecs],
+            "codecs": [dict(c) if isinstance(c, dict) else c for c in self.codecs],  # raw when one is unknown
             "attributes": dict(self.attributes),
         }
         if self.dimension_names is not None:
