@@ -30,7 +30,7 @@ from zarrkit.errors import NodeError, ZarrkitError
 
 NIGHTLY = os.environ.get("ZARRKIT_FUZZ", "").lower() == "nightly"
 #: when a list, :func:`hostile_call` records foreign exceptions here instead of failing
-#: (for counting them across a whole run; see ``python -m tests.core.fuzz_census``)
+#: (for counting them across a whole run instead of stopping at the first)
 FOREIGN: list[tuple[str, str]] | None = None
 
 SHAPE = (6, 8)
