@@ -168,3 +168,15 @@ def test_adapter_answers_those_ranges_correctly(tmp_path):
     assert store.get_range("zarr.json", -5, None) == doc[-5:]
     assert store.get_range("x/c/0", 20, None) == b""
     assert store.get_range("x/c/0", 8, 30) == bytes([8, 9])
+
+
+def test_a_batch_with_chunks_before_their_documents_lands(tmp_path):
+    # icechunk refuses a chunk before its array's document; a concurrent batch must not race
+    from tests.storage.cases import GROUP, array_doc
+
+    store = open_store(_url(tmp_path / "repo"), mode="w")
+    names = [f"a{i}" for i in range(8)]
+    chunks = [(f"{n}/c/0/0", b"\x01" * 4) for n in names]
+    documents = [("zarr.json", GROUP)] + [(f"{n}/zarr.json", array_doc(shape=(2, 2), chunks=(2, 2))) for n in names]
+    store.set_many(chunks + documents)
+    assert store.get_many([k for k, _ in chunks]) == [b"\x01" * 4] * len(names)

@@ -217,6 +217,18 @@ class IcechunkStore(AsyncStoreAdapter):
                 return None
             raise
 
+    def _set_many(self, pairs):
+        # icechunk refuses a chunk whose array document it has not stored yet ("node not
+        # found"), and a batch runs concurrently; icechunk 2 got there first once in CI.
+        # Documents go in first, then the chunks.
+        pairs = list(pairs)
+        documents = [(k, v) for k, v in pairs if is_metadata_key(k)]
+        if documents:
+            super()._set_many(documents)
+        chunks = [(k, v) for k, v in pairs if not is_metadata_key(k)]
+        if chunks:
+            super()._set_many(chunks)
+
     def _list_prefix(self, prefix):
         # icechunk lists only from a group or array; list the nearest node above and filter.
         base = prefix

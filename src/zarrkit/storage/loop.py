@@ -54,6 +54,8 @@ def _stop_at_exit() -> None:
         return
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
+    if not thread.is_alive():
+        loop.close()
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
