@@ -30,6 +30,7 @@ __all__ = [
     "StoreBrokenError",
     "ForkedStoreError",
     "ConflictError",
+    "RepositoryFormatError",
     "InvalidOptionError",
     "ExecutorError",
     "NodeError",
@@ -184,6 +185,13 @@ class ForkedStoreError(StoreError):
 
 class ConflictError(StoreError):
     """An icechunk commit conflicted with another writer; the changes are kept for rebase or discard."""
+
+
+class RepositoryFormatError(StoreError):
+    """A repository in a format the installed backend cannot open (icechunk format 2 under icechunk 1.x).
+
+    The message names the format and the version to install; nothing was written.
+    """
 
 
 class InvalidOptionError(ZarrkitError, ValueError):

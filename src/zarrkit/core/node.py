@@ -68,8 +68,10 @@ def _read_node(store, path: str) -> ArrayMetadata | GroupMetadata | None:
 
 def _icechunk_hint(store) -> str:
     """Suggest ``icechunk+…://`` when a plain URL points at an icechunk repository (storage §2.5)."""
+    from zarrkit.storage.icechunk_format import looks_like_repository
+
     try:
-        if store.exists("config.yaml") or (store.supports_listing and store.list_dir("refs/")):
+        if looks_like_repository(store):
             return "; this looks like an icechunk repository: open it as icechunk+" + store.url
     except ZarrkitError:
         pass

@@ -4,7 +4,7 @@ Example:
     >>> import numpy as np
     >>> from zarrkit import image
     >>> from zarrkit.storage import open_store
-    >>> url = image.write(image.ImageArchive(np.zeros((4, 4), "f4"), unit="adu"), "memory://doc-summary")
+    >>> url = image.write(image.ImageArchive(np.zeros((4, 4), "f4"), unit="adu"), "memory://doc-image-summary")
     >>> s = archive_summary(open_store(url))
     >>> s["kind"], s["unit"], s["levels"]
     ('image', 'adu', [(4, 4)])

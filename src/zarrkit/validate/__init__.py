@@ -5,7 +5,7 @@ the generic checks every store gets (:mod:`.generic`: documents, consolidated me
 dimension names, CF flags), the checks of each registered format that claims the root
 (``zarrkit.formats.registry``; image is one), the OME-Zarr checks of every group that
 claims an OME kind (:mod:`.ome`), the real readers (:mod:`.readers`: ome-zarr-models,
-xarray) and, with ``deep=True``, every chunk (:mod:`.deep`).  Each check is ``ok``,
+xarray, GDAL) and, with ``deep=True``, every chunk (:mod:`.deep`).  Each check is ``ok``,
 ``warn``, ``fail`` or ``skip`` (not checked) and names its node and key; a malformed
 document is a failed check, never an exception.  Nothing is written to the store.
 
@@ -82,6 +82,7 @@ def validate(target: Any, *, storage_options: dict[str, Any] | None = None, deep
         ("OME", lambda: ome.ome_checks(docs)),
         ("ome-zarr-models", lambda: readers.ome_model_checks(store, docs, claimed)),
         ("xarray", lambda: readers.xarray_checks(store, docs, claimed)),
+        ("GDAL", lambda: readers.gdal_checks(store, docs)),
         ("chunks", (lambda: deep_checks.chunk_checks(store, docs)) if deep else (lambda: [deep_checks.not_read()])),
     ]
     for name, run in steps:
