@@ -80,3 +80,23 @@ def storage_options(*, endpoint_url: str | None = None, region: str | None = Non
             raise InvalidOptionError(f"--{key.replace('_', '-')} and -o {key}= disagree")
         opts[key] = value
     return opts or None
+
+
+def number_list(text: str | None, flag: str, kind: type = float) -> tuple | None:
+    """A comma-separated flag value as numbers (``None`` stays ``None``); anything else is a
+    one-line :class:`~zarrkit.errors.InvalidOptionError` naming the flag.
+
+    Example:
+        >>> number_list("3.0,0,3.1,0.1", "--bbox")
+        (3.0, 0.0, 3.1, 0.1)
+        >>> number_list("1,x", "--ids", int)
+        Traceback (most recent call last):
+        ...
+        zarrkit.errors.InvalidOptionError: --ids must be numbers separated by commas, got '1,x'
+    """
+    if text is None:
+        return None
+    try:
+        return tuple(kind(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidOptionError(f"{flag} must be numbers separated by commas, got {text!r}") from None

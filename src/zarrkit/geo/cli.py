@@ -12,6 +12,8 @@ from typing import Callable, List, Optional
 
 import typer
 
+from zarrkit.formats.cli_options import number_list
+
 app = typer.Typer(help="Geospatial tile mosaics: zone stores, previews, a global pyramid, STAC, reads.",
                   no_args_is_help=True)
 
@@ -125,8 +127,8 @@ def preview(
     def body() -> None:
         from zarrkit.geo.preview import preview as run_preview
 
-        run_preview(root, time=time, bands=[int(b) for b in bands.split(",")],
-                    percentiles=tuple(float(p) for p in percentiles.split(",")), restretch=restretch,
+        run_preview(root, time=time, bands=list(number_list(bands, "--bands", int)),
+                    percentiles=number_list(percentiles, "--percentiles"), restretch=restretch,
                     base_res=base_res, levels=levels, executor=executor, workers=workers, memory=memory, force=force)
     _run(body, no_progress)
 
@@ -159,9 +161,10 @@ def read(
 
         from zarrkit import geo
 
+        box = number_list(bbox, "--bbox")  # a malformed flag is refused before the store is opened
         mosaic = geo.open(root)
-        if bbox:
-            arr = mosaic.read_region(tuple(float(v) for v in bbox.split(",")), crs=crs, time=time)
+        if box:
+            arr = mosaic.read_region(box, crs=crs, time=time)
             np.save(out, arr)
             typer.echo(f"wrote {out} {arr.shape}")
         elif points:

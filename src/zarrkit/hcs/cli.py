@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from zarrkit.formats.cli_options import number_list
+
 app = typer.Typer(help="High-content-screening plates (OME-Zarr 0.5).", no_args_is_help=True)
 
 
@@ -83,17 +85,6 @@ def demo(directory: str = typer.Argument(None, help="Where to write (default: ./
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _floats(text: str | None, what: str) -> tuple[float, ...] | None:
-    from zarrkit.errors import InvalidOptionError
-
-    if text is None:
-        return None
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise InvalidOptionError(f"{what} must be numbers separated by commas, got {text!r}") from None
-
-
 @app.command("import")
 def import_(
     src: str = typer.Argument(..., help="The folder of TIFF files (one plane per file)."),
@@ -119,7 +110,7 @@ def import_(
     from zarrkit.hcs.geometry import PlateSpec
     from zarrkit.hcs.tiff_import import import_tiffs
 
-    sizes = _floats(pixel_size, "--pixel-size")
+    sizes = number_list(pixel_size, "--pixel-size")
     executor = None if workers is None else "serial" if workers <= 1 else "processes"
     with progress.enabled(None):
         report = import_tiffs(src, dest, plate=PlateSpec.preset(plate, name=name), pattern=pattern, regex=regex,

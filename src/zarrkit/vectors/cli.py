@@ -16,32 +16,15 @@ import os
 import typer
 
 from zarrkit.errors import VectorInputError
+from zarrkit.formats.cli_options import number_list
 
 app = typer.Typer(help="Vector geometry in the zarr-vectors 0.9 layout.", no_args_is_help=True)
-
-
-def _floats(text: str | None, what: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise VectorInputError(f"{what} must be comma-separated numbers, got {text!r}") from None
 
 
 def _box(lo: str | None, hi: str | None):
     if (lo is None) != (hi is None):
         raise VectorInputError("give both --lo and --hi, or neither")
-    return None if lo is None else (_floats(lo, "--lo"), _floats(hi, "--hi"))
-
-
-def _ids(text: str | None):
-    if text is None:
-        return None
-    try:
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise VectorInputError(f"--ids must be comma-separated integers, got {text!r}") from None
+    return None if lo is None else (number_list(lo, "--lo"), number_list(hi, "--hi"))
 
 
 def _table_bounds(src: str, axes: list[str]):
@@ -135,7 +118,7 @@ def export(url: str, dst: str, lo: str = typer.Option(None, help="box low corner
     from zarrkit.vectors import io
 
     store = vx.open(url)
-    box, wanted = _box(lo, hi), _ids(ids)
+    box, wanted = _box(lo, hi), (list(number_list(ids, "--ids", int)) if ids is not None else None)
     if dst.lower().endswith(".ply"):
         if store.kind != "mesh":
             raise VectorInputError(f"PLY export is for meshes; this store holds {store.kind} (use .csv or .parquet)")
