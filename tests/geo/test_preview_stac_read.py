@@ -172,3 +172,23 @@ def test_footprint_of_an_antimeridian_zone_is_split():
     bbox, geom = footprint("EPSG:32631", box)
     assert geom["type"] == "Polygon"
     np.testing.assert_allclose(bbox, transform_bounds("EPSG:32631", "EPSG:4326", *box, densify_pts=21), atol=1e-6)
+
+
+def test_gdal_reads_a_preview_level_with_its_crs_and_values(previewed):
+    """GDAL (through rasterio) as a reader of the EPSG:4326 previews. Every level is sharded,
+    so this runs where GDAL has the sharding codec (3.13+) and is skipped, saying why, before."""
+    rasterio = pytest.importorskip("rasterio")
+    gdal = tuple(int(p) for p in rasterio.__gdal_version__.split(".")[:2])
+    if gdal < (3, 13):
+        pytest.skip(f"GDAL {rasterio.__gdal_version__} has no sharding_indexed codec; the previews are sharded "
+                    "(every level), which GDAL reads from 3.13")
+    from zarrkit import core
+    from zarrkit.storage import open_store
+
+    store_path = os.path.join(previewed, "2024.zarr")
+    coarsest = max(int(n) for n in os.listdir(os.path.join(store_path, "preview")) if n.isdigit())
+    expected = core.read_region(open_store(store_path), f"preview/{coarsest}/rgb", ...)
+    with rasterio.open(f'ZARR:"{store_path}":/preview/{coarsest}/rgb') as ds:
+        got = ds.read()  # bands first: (rgba, y, x)
+        assert ds.crs is not None and ds.crs.to_epsg() == 4326
+    assert np.array_equal(np.moveaxis(got, 0, -1), expected)
