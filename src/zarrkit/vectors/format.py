@@ -20,7 +20,7 @@ class VectorsFormat(Format):
     """Points, polylines, graphs and meshes in the zarr-vectors 0.9.2 layout."""
 
     name = "vectors"
-    description = "vector geometry (points, polylines, graphs, meshes) in the zarr-vectors 0.9 layout"
+    description = "Vector geometry (points, polylines, graphs, meshes) in the zarr-vectors 0.9 layout."
     reads_major = 1
     extra = "vectors"
     replaces_checks = {
