@@ -24,6 +24,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from zarrkit.conventions.ome_schema import _json_path  # one JSON-path format for every schema report
+
 __all__ = ["SCHEMA_NAMES", "schema_errors", "schema_text"]
 
 SCHEMA_NAMES = ("proj", "spatial", "multiscales")
@@ -60,9 +62,3 @@ def schema_errors(document: dict[str, Any], name: str) -> list[str]:
         return [f"(root): could not check offline: {err}"]
     return [f"{_json_path(e.absolute_path)}: {e.message}" for e in errors]
 
-
-def _json_path(parts) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(root)"
