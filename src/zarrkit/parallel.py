@@ -373,9 +373,9 @@ def _with_progress(results: Iterator[Any], progress: Any, phase: str, total: int
     from zarrkit.progress import task
 
     log = ProgressLog(phase or "tasks", total) if not sys.stdout.isatty() else None
-    with task(phase or "Running tasks", total=total) as advance:
-        for r in results:
-            advance()
+    with task(phase or "Running tasks", total=total, nbytes=True) as advance:
+        for r in results:  # receipts report the bytes each task wrote: the bar shows MB and MB/s
+            advance(1, nbytes=sum(a.get("bytes", 0) for a in r.get("arrays", {}).values()) if isinstance(r, dict) else 0)
             if log:
                 log.add(r)
             yield r

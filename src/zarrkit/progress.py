@@ -27,23 +27,26 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
+    ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 __all__ = ["Advance", "enable", "enabled", "is_enabled", "task", "track"]
 
 T = TypeVar("T")
 Advance = Callable[..., None]
-"""What :func:`task` yields: ``advance(steps=1)`` moves the bar on by ``steps``."""
+"""What :func:`task` yields: ``advance(steps=1, nbytes=0)`` moves the bar on by ``steps`` (and,
+on a bar made with ``nbytes=True``, adds ``nbytes`` to the bytes written)."""
 
 # A plain module-level switch rather than a context variable: steps also run on worker
 # threads (the core's pool, the executors), which do not inherit context variables.
@@ -99,11 +102,24 @@ def enabled(on: bool | None = True) -> Iterator[None]:
         enable(previous)
 
 
+class _BytesColumn(ProgressColumn):
+    """``12.3 MB 4.1 MB/s`` on bars that count bytes (made with ``nbytes=True``), else empty."""
+
+    def render(self, task: Any) -> Text:
+        nbytes = task.fields.get("nbytes")
+        if nbytes is None:
+            return Text("")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        rate = nbytes / elapsed / 1e6 if elapsed else 0.0
+        return Text(f"{nbytes / 1e6:.1f} MB {rate:.1f} MB/s", style="progress.data.speed")
+
+
 def _new_display(console: Console) -> Progress:
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
+        _BytesColumn(),
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),
@@ -112,13 +128,17 @@ def _new_display(console: Console) -> Progress:
     )
 
 
-def _noop(steps: float = 1) -> None:
+def _noop(steps: float = 1, nbytes: int = 0) -> None:
     return None
 
 
 @contextlib.contextmanager
-def task(description: str, total: float | None = None, *, console: Console | None = None) -> Iterator[Advance]:
-    """A progress bar for one step of work; yields ``advance(steps=1)``.
+def task(description: str, total: float | None = None, *, console: Console | None = None,
+         nbytes: bool = False) -> Iterator[Advance]:
+    """A progress bar for one step of work; yields ``advance(steps=1, nbytes=0)``.
+
+    With ``nbytes=True`` the bar also shows the bytes reported through ``advance(…, nbytes=n)``
+    and their rate (MB, MB/s) beside the count and the ETA.
 
     ``total`` is the number of steps (items, bytes, pixels: whatever ``advance`` counts);
     ``None`` draws a moving bar without an ETA.  ``console`` (default: a console on stdout)
@@ -154,9 +174,19 @@ def task(description: str, total: float | None = None, *, console: Console | Non
         yield _noop
         return
     assert isinstance(progress, Progress)
-    task_id = progress.add_task(description, total=total)
+    task_id = progress.add_task(description, total=total, **({"nbytes": 0} if nbytes else {}))
+
+    written = [0]
+
+    def advance(steps: float = 1, nbytes: int = 0) -> None:
+        if nbytes:
+            with _lock:
+                written[0] += nbytes
+                progress.update(task_id, advance=steps, nbytes=written[0])
+        else:
+            progress.advance(task_id, steps)
     try:
-        yield lambda steps=1: progress.advance(task_id, steps)
+        yield advance
     finally:
         with _lock:
             progress.remove_task(task_id)

@@ -117,19 +117,31 @@ def build(
 @app.command()
 def preview(
     root: str = typer.Argument(...), time: Optional[str] = typer.Option(None, "--time"),
-    bands: str = typer.Option("0,1,2", "--bands"), percentiles: str = typer.Option("2,98", "--percentiles"),
-    restretch: bool = typer.Option(False, "--restretch"), base_res: float = typer.Option(0.0001, "--base-res"),
+    bands: Optional[str] = typer.Option(None, "--bands", help="Three bands as R,G,B (default 0,1,2)."),
+    percentiles: str = typer.Option("2,98", "--percentiles"),
+    restretch: bool = typer.Option(False, "--restretch", help="Sample a new stretch instead of the frozen one."),
+    stretch: Optional[str] = typer.Option(None, "--stretch", help="A saved stretch: a JSON file, another root's "
+                                          "{time}.zarr or its zarr.json (shares one colour scale across builds)."),
+    base_res: float = typer.Option(0.0001, "--base-res"),
     levels: Optional[int] = typer.Option(None, "--levels"),
+    zone_levels: Optional[int] = typer.Option(None, "--zone-levels", help="Native-CRS levels per zone "
+                                              "({zone}/overviews; default: as the last run, else none; 0 removes)."),
     executor: str = _EXECUTOR, workers: Optional[int] = _WORKERS, memory: str = _MEMORY,
     force: bool = _FORCE, no_progress: bool = _NO_PROGRESS,
 ) -> None:
     """Zone RGB previews with one global stretch, and the EPSG:4326 pyramid."""
     def body() -> None:
+        from zarrkit.errors import GeoError
+        from zarrkit.geo.preview import load_stretch
         from zarrkit.geo.preview import preview as run_preview
 
-        run_preview(root, time=time, bands=list(number_list(bands, "--bands", int)),
-                    percentiles=number_list(percentiles, "--percentiles"), restretch=restretch,
-                    base_res=base_res, levels=levels, executor=executor, workers=workers, memory=memory, force=force)
+        chosen = list(number_list(bands, "--bands", int)) if bands else None
+        saved = load_stretch(stretch) if stretch else None
+        if saved and chosen and chosen != saved["bands"]:
+            raise GeoError(f"--bands {bands} differs from the bands {saved['bands']} of --stretch {stretch}")
+        run_preview(root, time=time, bands=chosen or [0, 1, 2], percentiles=number_list(percentiles, "--percentiles"),
+                    restretch=restretch, stretch=stretch, base_res=base_res, levels=levels, zone_levels=zone_levels,
+                    executor=executor, workers=workers, memory=memory, force=force)
     _run(body, no_progress)
 
 

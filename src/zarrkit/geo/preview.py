@@ -27,13 +27,14 @@ import numpy as np
 
 from zarrkit import core, parallel, pyramid
 from zarrkit.geo.build import _documents, finalise, ledger_for
+from zarrkit.geo.overviews import build_zone_levels, zone_levels_setting
 from zarrkit.geo.plan import store_url
 from zarrkit.geo.quantize import dequantize
-from zarrkit.geo.tasks import open_cached
+from zarrkit.geo.tasks import crash_after_write, open_cached
 from zarrkit.geo.world import build_world
 from zarrkit.storage import open_store
 
-__all__ = ["preview", "stretch", "to_rgb"]
+__all__ = ["load_stretch", "preview", "stretch", "to_rgb"]
 
 
 def to_rgb(values: np.ndarray, scale: np.ndarray, limits: Sequence[Sequence[float]]) -> np.ndarray:
@@ -68,6 +69,9 @@ def stretch(store, zones: dict[str, list[tuple[int, int]]], bands: Sequence[int]
     return [[float(v) for v in np.percentile(values[:, b], percentiles)] for b in range(len(bands))]
 
 
+_sample_stretch = stretch  # preview()'s ``stretch`` argument shadows the name
+
+
 @dataclass(frozen=True)
 class RgbTask:
     key: str
@@ -90,15 +94,70 @@ def run_rgb(task: RgbTask) -> dict[str, Any]:
     q = core.read_region(store, f"{task.zone}/embeddings", (*box, list(task.bands)), metadata=metas["embeddings"])
     scale = core.read_region(store, f"{task.zone}/scales", box, metadata=metas["scales"])
     info = pyramid.write_shard(store, f"{task.zone}/rgb", metas["rgb"], task.ij, to_rgb(dequantize(q, scale), scale, task.limits))
+    crash_after_write("rgb")
     return {"task": task.key, "phase": task.key.rsplit("/", 2)[0] + "/rgb", "fp": task.fingerprint,
             "status": "written" if info else "empty", "arrays": {"rgb": info} if info else {}}
 
 
+def load_stretch(source: Any, n_bands: int | None = None) -> dict[str, Any]:
+    """A saved stretch as ``{"bands", "percentiles", "stretch"}``: a dict, or the path of a JSON
+    file holding one (as the ledger's ``stretch/{time}.json``), a store's root ``zarr.json``
+    (its ``zarrkit.rgb``) or a ``{time}.zarr`` folder.  ``stretch`` is one finite
+    ``[lo, hi]`` with ``lo < hi`` per band; ``bands`` (default 0, 1, 2) must exist in the store.
+
+    Example:
+        >>> load_stretch({"stretch": [[0, 1], [0, 2], [-1, 1]]})["bands"]
+        [0, 1, 2]
+    """
+    import os
+
+    from zarrkit.errors import GeoError
+
+    name = source if isinstance(source, str) else "the stretch"
+    doc = source
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if os.path.isdir(path):
+            path = os.path.join(path, "zarr.json")
+        try:
+            doc = json.loads(open(path, "rb").read())
+        except (OSError, ValueError) as err:
+            raise GeoError(f"--stretch {name}: cannot read a JSON stretch ({err})") from None
+        if isinstance(doc, dict) and "attributes" in doc:  # a store's root zarr.json
+            doc = ((doc.get("attributes") or {}).get("zarrkit") or {}).get("rgb")
+    if isinstance(doc, list):
+        doc = {"stretch": doc}
+    limits = doc.get("stretch") if isinstance(doc, dict) else None
+    bands = doc.get("bands", [0, 1, 2]) if isinstance(doc, dict) else None
+    ok = isinstance(limits, list) and isinstance(bands, list) and len(limits) == len(bands) == 3 and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in p)
+        and p[0] < p[1] for p in limits)
+    if not ok:
+        raise GeoError(f"--stretch {name}: expected 'stretch' as three finite [lo, hi] pairs with lo < hi "
+                       f"(and optional 'bands', three band indices), got {json.dumps(doc)[:200]}")
+    if not all(isinstance(b, int) and b >= 0 and (n_bands is None or b < n_bands) for b in bands):
+        raise GeoError(f"--stretch {name}: bands {bands} are not bands of this store (0..{(n_bands or 1) - 1})")
+    return {"bands": list(bands), "percentiles": doc.get("percentiles"),
+            "stretch": [[float(lo), float(hi)] for lo, hi in limits]}
+
+
 def preview(root: str, *, time: str | None = None, bands: Sequence[int] = (0, 1, 2), percentiles=(2, 98),
-            restretch: bool = False, base_res: float = 0.0001, levels: int | None = None, executor: Any = "serial",
-            workers: int | None = None, memory: Any = "4GiB", force: bool = False) -> list[str]:
-    """Zone ``rgb`` and the global ``preview/`` pyramid of every time (or ``time``) under ``root``."""
+            restretch: bool = False, stretch: Any = None, base_res: float = 0.0001, levels: int | None = None,
+            zone_levels: int | None = None, executor: Any = "serial", workers: int | None = None, memory: Any = "4GiB",
+            force: bool = False) -> list[str]:
+    """Zone ``rgb`` and the global ``preview/`` pyramid of every time (or ``time``) under ``root``.
+
+    ``stretch`` (a dict or a file, see :func:`load_stretch`) replaces the sampled stretch of every
+    time and is frozen like one, so builds of other years or places can share a colour scale.
+    ``zone_levels`` builds that many native-CRS levels per zone (:mod:`zarrkit.geo.overviews`);
+    ``None`` keeps the number recorded by an earlier run (0 at first), 0 removes them.
+    """
+    from zarrkit.errors import GeoError
+
+    if stretch is not None and restretch:
+        raise GeoError("give either --restretch (sample a new stretch) or --stretch FILE (use a saved one), not both")
     ledger = ledger_for(root)
+    percentiles = [float(p) for p in percentiles]  # 2 and 2.0 must give the same bytes (library and CLI)
     times = [time] if time else sorted(k.split("/")[-1][:-5] for k in ledger.store.list_prefix("stores/"))
     done = []
     for t in times:
@@ -114,13 +173,18 @@ def preview(root: str, *, time: str | None = None, bands: Sequence[int] = (0, 1,
                 written[z].append(tuple(map(int, key.rsplit("/", 1)[1].split("."))))
         side = docs[f"{zones[0]}/embeddings"]["chunk_grid"]["configuration"]["chunk_shape"][0] if zones else 0
         frozen = ledger.store.get(f"stretch/{t}.json")
-        if frozen is None or restretch:
-            limits = stretch(store, written, bands, percentiles, side)
+        if stretch is not None:
+            n_bands = docs[f"{zones[0]}/band"]["shape"][0] if zones else None
+            ledger.store.set(f"stretch/{t}.json", json.dumps(load_stretch(stretch, n_bands)).encode())
+        elif frozen is None or restretch:
+            limits = _sample_stretch(store, written, bands, percentiles, side)
             doc = {"bands": list(bands), "percentiles": list(percentiles), "stretch": limits}
             ledger.store.set(f"stretch/{t}.json", json.dumps(doc).encode())
         doc = json.loads(ledger.store.get(f"stretch/{t}.json"))
         rgb_digests = _zone_rgb(url, t, zones, written, docs, doc, ledger, executor, workers, memory, force)
         build_world(url, store, t, zones, docs, rgb_digests, base_res, levels, ledger, executor, workers, memory, force)
+        build_zone_levels(url, store, t, zones, docs, rgb_digests, zone_levels_setting(ledger, t, zone_levels), ledger,
+                          executor, workers, memory, force)
         finalise(store, t, ledger, [])  # zone attributes stay as the build wrote them; the root is rewritten
         store.close()
         done.append(url)

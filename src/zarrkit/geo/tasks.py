@@ -9,7 +9,8 @@ all-fill shard stores no object (and removes a stale one): its receipt says ``em
 ``ZARRKIT_GEO_FAIL_ONCE`` and ``ZARRKIT_GEO_CRASH=<point>:<n>`` are fault injection for the
 tests: the first fails one task with a transient error; the second kills the process (SIGKILL) at ``point`` (``mid-write``:
 between two arrays; ``after-write``: before the receipt) of its n-th task: the crash tests
-use it, nothing else should.
+use it, nothing else should; ``rgb:<n>`` and ``world:<n>`` kill a preview task the same way
+(:func:`crash_after_write`).
 
 Example:
     >>> import numpy as np
@@ -33,7 +34,7 @@ from zarrkit.geo.quantize import quantize_source
 from zarrkit.pyramid import write_shard
 from zarrkit.storage import open_store
 
-__all__ = ["composite", "open_cached", "run_shard", "shard_key", "write_shard"]
+__all__ = ["composite", "crash_after_write", "open_cached", "run_shard", "shard_key", "write_shard"]
 
 _counter = {"tasks": 0}
 
@@ -57,6 +58,17 @@ def shard_key(path: str, ij: tuple[int, int], ndim: int) -> str:
 def _crash(point: str) -> None:
     spec = os.environ.get("ZARRKIT_GEO_CRASH", "")
     if spec and spec.split(":")[0] == point and _counter["tasks"] == int(spec.split(":")[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def crash_after_write(phase: str) -> None:
+    """Fault injection for the preview tasks (``ZARRKIT_GEO_CRASH=rgb:3`` or ``world:1``): SIGKILL
+    after the n-th task of ``phase`` in this process wrote its shard, before its receipt."""
+    spec = os.environ.get("ZARRKIT_GEO_CRASH", "")
+    if not spec.startswith(phase + ":"):
+        return
+    _counter[phase] = _counter.get(phase, 0) + 1
+    if _counter[phase] == int(spec.split(":")[1]):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
