@@ -22,19 +22,17 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import threading
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
 from zarrkit import core
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.pool import run_all
+from zarrkit.encoding import deterministic_encoding
 from zarrkit.progress import track
 
 __all__ = ["block_mean", "build_level", "build_levels", "deterministic_encoding", "half_level", "level_shapes",
@@ -243,39 +241,6 @@ def shard_key(path: str, meta: core.ArrayMetadata, index: tuple[int, ...]) -> st
     return f"{path}/c/" + "/".join(map(str, full))
 
 
-_blosc = {"depth": 0, "previous": None}
-_blosc_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def deterministic_encoding() -> Iterator[None]:
-    """Blosc compresses with its single-threaded context API inside the block.
-
-    numcodecs' ``Blosc`` uses blosc's global thread pool when called from the main thread,
-    and with zstd that output varies from call to call for buffers over ~256 KiB (measured
-    with numcodecs 0.16: 27 distinct encodings of one 4 MiB buffer in 30 calls), while worker
-    threads already get the deterministic one-thread path.  Byte-identical resumes and
-    executor-independent bytes need the latter everywhere.
-
-    Example:
-        >>> with deterministic_encoding():
-        ...     pass
-    """
-    import numcodecs.blosc as nb
-
-    with _blosc_lock:
-        if _blosc["depth"] == 0:
-            _blosc["previous"], nb.use_threads = nb.use_threads, False
-        _blosc["depth"] += 1
-    try:
-        yield
-    finally:
-        with _blosc_lock:
-            _blosc["depth"] -= 1
-            if _blosc["depth"] == 0:
-                nb.use_threads = _blosc["previous"]
-
-
 def write_shard(store, path: str, meta: core.ArrayMetadata, index: tuple[int, int], block: np.ndarray) -> dict | None:
     """Encode one whole shard with the python encoder (every executor gives the same bytes) and
     put it with one atomic write; ``{bytes, crc32c}``, or ``None`` when all fill (a stale
@@ -325,6 +290,8 @@ class LevelTask:
     ij: tuple[int, int]
     alpha_axis: int | None = None
     rows: int = 512  # input rows per sub-tile: bounds the float64 temporaries
+    method: str = "mean"  # or "mode" / "nearest" (zarrkit.categorical), valid where != nodata
+    nodata: float | None = None
 
 
 def run_level_task(task: LevelTask) -> dict:
@@ -338,11 +305,20 @@ def run_level_task(task: LevelTask) -> dict:
     y0, x0 = task.ij[0] * sy, task.ij[1] * sx
     y1, x1 = min(y0 + sy, dst.shape[0]), min(x0 + sx, dst.shape[1])
     out = np.zeros((sy, sx, *dst.shape[2:]), dtype=dst.dtype)
+    if task.method != "mean":
+        from zarrkit import categorical
+
+        reduce = getattr(categorical, f"block_{task.method}")
+        fill = task.nodata if task.nodata is not None else (dst.fill_value or 0)
+        out[...] = fill
     for r in range(y0, y1, task.rows // 2):
         r1 = min(r + task.rows // 2, y1)
         block = core.read_region(store, task.source, (slice(2 * r, min(2 * r1, src.shape[0])),
                                                       slice(2 * x0, min(2 * x1, src.shape[1]))), metadata=src)
-        if not block.any() and not src.fill_value:  # all fill: the output stays fill, no arithmetic
+        if task.method == "mean" and not block.any() and not src.fill_value:  # all fill: stays fill
+            continue
+        if task.method != "mean":
+            out[r - y0:r1 - y0, :x1 - x0] = reduce(block, axes=(0, 1), nodata=task.nodata, fill=fill)
             continue
         out[r - y0:r1 - y0, :x1 - x0] = block_mean(block, axes=(0, 1), alpha_axis=task.alpha_axis,
                                                    valid=None if task.alpha_axis is not None else np.ones(block.shape[:2], bool))
@@ -354,12 +330,13 @@ def run_level_task(task: LevelTask) -> dict:
 
 def build_levels(url: str, paths: list[str], children: dict[tuple[int, int], str], *, alpha_axis: int | None = None,
                  executor=None, workers: int | None = None, memory=None, ledger=None, phase: str = "pyramid",
-                 force: bool = False) -> list[dict[tuple[int, int], str]]:
+                 force: bool = False, method: str = "mean", nodata: float | None = None) -> list[dict[tuple[int, int], str]]:
     """Fill levels ``paths[1:]`` (already created, sharded) from ``paths[0]``, one task per output
     shard that has a written child; ``children`` maps level-0 shards to a digest of their
     content (a crc32c or a fingerprint).  A task's fingerprint hashes its 4 children's
     digests, so dirt propagates up and clean shards are skipped through the ledger.
-    Returns every level's ``{shard: digest}``.
+    ``method="mode"`` / ``"nearest"`` reduce categorical data (:mod:`zarrkit.categorical`;
+    ``nodata`` values do not count).  Returns every level's ``{shard: digest}``.
 
     Example:
         >>> from zarrkit.storage import open_store
@@ -377,6 +354,10 @@ def build_levels(url: str, paths: list[str], children: dict[tuple[int, int], str
     from zarrkit.parallel import run_tasks
     from zarrkit.storage import open_store
 
+    if method not in ("mean", "mode", "nearest"):
+        from zarrkit.errors import InvalidOptionError
+
+        raise InvalidOptionError(f"{url}: pyramid method {method!r} for {paths[0]}: expected mean, mode or nearest")
     store = open_store(url, mode="r")
     metas = [core.read_metadata(store, p) for p in paths]
     out = [dict(children)]
@@ -385,10 +366,11 @@ def build_levels(url: str, paths: list[str], children: dict[tuple[int, int], str
         src_doc, dst_doc = json.dumps(metas[k - 1].to_dict()), json.dumps(metas[k].to_dict())
         for ij in sorted({(i // 2, j // 2) for i, j in prev}):
             kids = [[i, j, prev.get((i, j))] for i in (2 * ij[0], 2 * ij[0] + 1) for j in (2 * ij[1], 2 * ij[1] + 1)]
-            fp = hashlib.sha256(json.dumps([dst_doc, alpha_axis, kids]).encode()).hexdigest()
+            how = [] if method == "mean" and nodata is None else [method, nodata]  # mean keeps its old fingerprints
+            fp = hashlib.sha256(json.dumps([dst_doc, alpha_axis, kids, *how]).encode()).hexdigest()
             est = 12 * int(np.prod(metas[k].chunk_shape)) * 8
             tasks[ij] = LevelTask(f"{phase}/{k}/{ij[0]}.{ij[1]}", fp, est, url, paths[k - 1], paths[k], src_doc, dst_doc,
-                                  ij, alpha_axis)
+                                  ij, alpha_axis, method=method, nodata=nodata)
         kw = dict(executor=executor, workers=workers, memory=memory, phase=f"{phase}/{k}", progress=True)
         if ledger is not None:
             run_tasks(run_level_task, list(tasks.values()), ledger=ledger, resume=not force, **kw)
