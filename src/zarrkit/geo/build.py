@@ -28,7 +28,7 @@ from zarrkit.errors import GeoError, LayoutMismatchError, LeaseError
 from zarrkit.geo.grid import GridScheme, utm_zones
 from zarrkit.geo.layout import coordinate_values
 from zarrkit.geo.plan import FORMAT_VERSION, ZonePlan, plan_build, store_url
-from zarrkit.geo.sources import TileSource, open_tiles
+from zarrkit.geo.sources import TileSource, check_tiles, open_tiles
 from zarrkit.geo.tasks import run_shard, shard_key
 from zarrkit.ledger import Ledger
 from zarrkit.storage import open_store
@@ -71,7 +71,9 @@ def build(tiles: Sequence[str | TileSource], out: str, *, time: str | None = Non
     parallel.check_executor(executor)
     scheme = scheme or utm_zones()
     if tiles and all(isinstance(t, TileSource) for t in tiles):
-        sources = sorted(tiles, key=lambda t: t.id)
+        sources = check_tiles(tiles)
+    elif any(isinstance(t, TileSource) for t in tiles):
+        raise GeoError("tiles: give paths and patterns, or TileSource objects (callable_tile, open_tile), not both")
     else:
         sources = open_tiles([str(t) for t in tiles], time=time, content_hash=content_hash)
     if not sources:

@@ -74,11 +74,13 @@ def _scheme(scheme: str, grid: Optional[str], res: float):
 
 @app.command()
 def build(
-    tiles: List[str] = typer.Argument(..., help="Tiles (.npy + .json sidecar, .tif), globs, folders or a manifest."),  # noqa: B008
+    tiles: List[str] = typer.Argument(None, help="Tiles (.npy + .json sidecar, .tif, .zarr), globs or folders."),  # noqa: B008
     out: str = typer.Option(..., "--out", help="The build root: {time}.zarr stores, stac/, _zarrkit/."),
     scheme: str = typer.Option("utm", "--scheme"), grid: Optional[str] = typer.Option(None, "--grid"),
     res: float = typer.Option(10.0, "--res", help="Resolution of the UTM grids (m)."),
-    time: Optional[str] = typer.Option(None, "--time"), kind: str = typer.Option("embeddings", "--kind"),
+    time: Optional[str] = typer.Option(None, "--time"),
+    manifest: List[str] = typer.Option([], "--manifest", help="A CSV (path,time[,mask]) or JSONL list of tiles."),  # noqa: B008
+    kind: str = typer.Option("embeddings", "--kind"),
     profile: str = typer.Option("point", "--profile"), shard: Optional[int] = typer.Option(None, "--shard"),
     chunk: Optional[int] = typer.Option(None, "--chunk"), model: Optional[str] = typer.Option(None, "--model"),
     model_version: Optional[str] = typer.Option(None, "--model-version"),
@@ -92,11 +94,18 @@ def build(
 ) -> None:
     """Tiles → sharded zone stores; resumable (rerun after a kill), --force rebuilds."""
     def body() -> None:
+        from zarrkit.errors import TileError
         from zarrkit.geo.build import build as run_build
 
         rng = tuple(int(v) for v in task_range.split(":")) if task_range else None
-        result = run_build(tiles, out, time=time, scheme=_scheme(scheme, grid, res), kind=kind, profile=profile,
-                           shard=shard, chunk=chunk, model=model, model_version=model_version, source_data=source_data,
+        for m in manifest:
+            if not m.lower().endswith((".csv", ".jsonl")):
+                raise TileError(f"--manifest {m}: expected a .csv or .jsonl file")
+        if not (tiles or manifest):
+            raise TileError("no tiles: give TILES… or --manifest FILE")
+        result = run_build([*(tiles or []), *manifest], out, time=time, scheme=_scheme(scheme, grid, res), kind=kind,
+                           profile=profile, shard=shard, chunk=chunk, model=model, model_version=model_version,
+                           source_data=source_data,
                            executor=executor, workers=workers, memory=memory, scheduler=scheduler, force=force,
                            zones=zones or None, task_range=rng, dry_run=dry_run, content_hash=content_hash,
                            argv=sys.argv)

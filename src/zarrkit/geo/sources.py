@@ -6,7 +6,8 @@ runs (a per-process cache keeps it open).  Planning reads headers only.
 
 Adapters: ``.npy`` (memory-mapped) with a ``{stem}.json`` sidecar (``crs``, ``transform``
 in Affine order or ``transform_from: ref.tif``, optional ``nodata``, ``time``, ``scales``,
-``mask``), and GeoTIFF/COG through rasterio.
+``mask``), GeoTIFF/COG through rasterio, and (:mod:`zarrkit.geo.tile_adapters`) per-tile
+Zarr arrays (``*.zarr``) and callables.
 
 Example:
     >>> import json, os, tempfile, numpy as np
@@ -25,15 +26,15 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from zarrkit.errors import TileError
 
-__all__ = ["TileSource", "expand_inputs", "open_tile", "open_tiles"]
+__all__ = ["TileSource", "canonical_crs", "check_tiles", "check_transform", "expand_inputs", "open_tile", "open_tiles"]
 
 _TIF = (".tif", ".tiff")
 
@@ -44,7 +45,7 @@ class TileSource:
 
     id: str
     path: str
-    format: str                      # "npy" or "gtiff"
+    format: str                      # "npy", "gtiff", "zarr" or "callable"
     crs: str
     transform: tuple[float, ...]     # Affine order (a, b, c, d, e, f)
     shape: tuple[int, int]
@@ -55,12 +56,23 @@ class TileSource:
     identity: str = ""
     scales: str | None = None        # pre-quantised int8: the scales .npy ((y, x) or (y, x, band))
     mask: str | None = None          # a (y, x) .npy, non-zero = valid
+    zarr_array: str = ""             # a Zarr tile: the array's path in its store, and its axes
+    zarr_dims: tuple[str, ...] = ()
+    reader: Callable[[tuple[int, int, int, int]], Any] | None = field(default=None, compare=False, repr=False)
 
     def read(self, window: Sequence[int], bands: Sequence[int] | None = None) -> np.ndarray:
         """Pixels ``[r0:r1, c0:c1]`` as ``(y, x, band)``."""
         r0, r1, c0, c1 = window
         if self.format == "npy":
             out = _npy(self.path)[r0:r1, c0:c1]
+        elif self.format in ("zarr", "callable"):
+            from zarrkit.geo.tile_adapters import read_zarr_window
+
+            out = read_zarr_window(self, window) if self.format == "zarr" else self.reader((r0, r1, c0, c1))
+            out = np.asarray(out)
+            if out.shape != (r1 - r0, c1 - c0, self.bands):
+                raise TileError(f"{self.path}: window rows {r0}:{r1}, cols {c0}:{c1} gave shape {out.shape}, "
+                                f"expected {(r1 - r0, c1 - c0, self.bands)}")
         else:
             from rasterio.windows import Window
 
@@ -119,7 +131,29 @@ def _identity(path: str, content_hash: bool) -> str:
     return f"{st.st_size}-{st.st_mtime_ns}"
 
 
-def _check_transform(tid: str, transform: Sequence[float]) -> tuple[float, ...]:
+def canonical_crs(crs: str) -> str:
+    """``AUTH:CODE`` for a CRS with an exact authority code (a WKT or PROJJSON one too), else as given.
+
+    Example:
+        >>> canonical_crs("epsg:32631"), canonical_crs('GEOGCRS["WGS 84",DATUM["World Geodetic System 1984",'
+        ...     'ELLIPSOID["WGS 84",6378137,298.257223563]],CS[ellipsoidal,2],AXIS["lat",north],AXIS["lon",east],'
+        ...     'UNIT["degree",0.0174532925199433],ID["EPSG",4326]]')
+        ('EPSG:32631', 'EPSG:4326')
+    """
+    text = str(crs).strip()
+    if ":" in text and "[" not in text and "{" not in text:
+        return text.upper()
+    from zarrkit.geo.layout import crs_facts
+
+    try:
+        code = crs_facts(text)[0]
+    except Exception:  # pyproj cannot parse it: the grid check reports the CRS as it came
+        return text
+    return code or text
+
+
+def check_transform(tid: str, transform: Sequence[float]) -> tuple[float, ...]:
+    """``transform`` as six finite floats of an invertible north-up-or-rotated Affine, else :class:`TileError`."""
     if transform is None or len(transform) < 6:
         raise TileError(f"{tid}: no transform (give 'transform' [a, b, c, d, e, f] or 'transform_from')")
     t = tuple(float(v) for v in transform[:6])
@@ -132,6 +166,10 @@ def open_tile(path: str, *, time: str | None = None, content_hash: bool = False)
     """The header of one tile (``.npy`` + sidecar, or a GeoTIFF); raises :class:`TileError`."""
     path = os.fspath(path)
     stem = os.path.splitext(os.path.basename(path))[0]
+    if path.lower().endswith(".zarr") or os.path.isfile(os.path.join(path, "zarr.json")):
+        from zarrkit.geo.tile_adapters import open_zarr_tile
+
+        return open_zarr_tile(path, time=time, content_hash=content_hash)
     if path.lower().endswith(".npy"):
         side_path = os.path.splitext(path)[0] + ".json"
         if not os.path.exists(side_path):
@@ -148,7 +186,7 @@ def open_tile(path: str, *, time: str | None = None, content_hash: bool = False)
         if arr.ndim != 3:
             raise TileError(f"{path}: expected (y, x, band), got shape {arr.shape}")
         rel = lambda name: os.path.join(os.path.dirname(path), name) if name else None  # noqa: E731
-        return TileSource(stem, path, "npy", str(crs).upper(), _check_transform(path, transform), arr.shape[:2],
+        return TileSource(stem, path, "npy", canonical_crs(crs), check_transform(path, transform), arr.shape[:2],
                           arr.shape[2], str(arr.dtype), side.get("nodata"), side.get("time") or time,
                           _identity(path, content_hash), rel(side.get("scales")), rel(side.get("mask")))
     if path.lower().endswith(_TIF):
@@ -162,17 +200,18 @@ def open_tile(path: str, *, time: str | None = None, content_hash: bool = False)
             dtypes = set(ds.dtypes)
             if len(dtypes) != 1:
                 raise TileError(f"{path}: bands of different dtypes {sorted(dtypes)}")
-            return TileSource(stem, path, "gtiff", ds.crs.to_string().upper(), _check_transform(path, tuple(ds.transform)[:6]),
-                              (ds.height, ds.width), ds.count, ds.dtypes[0], ds.nodata, time, _identity(path, content_hash))
-    raise TileError(f"{path}: not a tile zarrkit reads (.npy with a .json sidecar, .tif, .tiff)")
+            return TileSource(stem, path, "gtiff", canonical_crs(ds.crs.to_string()),
+                              check_transform(path, tuple(ds.transform)[:6]), (ds.height, ds.width), ds.count,
+                              ds.dtypes[0], ds.nodata, time, _identity(path, content_hash))
+    raise TileError(f"{path}: not a tile zarrkit reads (.npy with a .json sidecar, .tif, .tiff, .zarr)")
 
 
 def expand_inputs(patterns: Sequence[str]) -> list[str]:
     """Paths from globs and folders, sorted; a CSV/JSONL manifest is read by :func:`open_tiles`."""
     out: list[str] = []
     for p in patterns:
-        if os.path.isdir(p):
-            out += [os.path.join(p, f) for f in os.listdir(p) if f.lower().endswith((".npy", *_TIF))]
+        if os.path.isdir(p) and not os.path.isfile(os.path.join(p, "zarr.json")):  # a folder of tiles
+            out += [os.path.join(p, f) for f in os.listdir(p) if f.lower().endswith((".npy", ".zarr", *_TIF))]
         else:
             hits = glob.glob(p)
             if not hits:
@@ -192,9 +231,16 @@ def open_tiles(patterns: Sequence[str], *, time: str | None = None, content_hash
             tiles += _manifest(path, content_hash)
         else:
             tiles.append(open_tile(path, time=time, content_hash=content_hash))
-    tiles.sort(key=lambda t: t.id)
-    if len({t.id for t in tiles}) != len(tiles):
-        raise TileError("two tiles share one id (file stem); ids decide composite ties, so they must be unique")
+    return check_tiles(tiles)
+
+
+def check_tiles(tiles: Sequence[TileSource]) -> list[TileSource]:
+    """``tiles`` sorted by id, refusing shared ids and disagreeing band counts or dtypes."""
+    tiles = sorted(tiles, key=lambda t: t.id)
+    ids = [t.id for t in tiles]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise TileError(f"tiles {dup} share an id (file stem); ids decide composite ties, so they must be unique")
     if tiles:
         first = tiles[0]
         for t in tiles[1:]:
@@ -204,17 +250,36 @@ def open_tiles(patterns: Sequence[str], *, time: str | None = None, content_hash
 
 
 def _manifest(path: str, content_hash: bool) -> list[TileSource]:
+    """The tiles a CSV (``path,time[,mask]`` header) or JSONL manifest lists; relative paths are
+    relative to the manifest, and a row's ``time`` overrides the tile's sidecar."""
     import csv
 
     base = os.path.dirname(path)
-    if path.lower().endswith(".jsonl"):
-        rows = [json.loads(line) for line in open(path) if line.strip()]
-    else:
-        rows = list(csv.DictReader(open(path)))
+    try:
+        if path.lower().endswith(".jsonl"):
+            rows = [json.loads(line) for line in open(path) if line.strip()]
+        else:
+            rows = list(csv.DictReader(open(path, newline="")))
+    except (OSError, ValueError) as err:
+        raise TileError(f"{path}: unreadable manifest ({err})") from None
+    if not rows:
+        raise TileError(f"{path}: the manifest lists no tiles")
     out = []
-    for row in rows:
-        tile = open_tile(os.path.join(base, row["path"]), time=row.get("time"), content_hash=content_hash)
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or not row.get("path"):
+            raise TileError(f"{path}: row {n} has no 'path' (columns: path,time[,mask])")
+        where = f"{path}: row {n}"
+        tile_path = os.path.join(base, str(row["path"]))
+        if not os.path.exists(tile_path):
+            raise TileError(f"{where}: no such tile {tile_path}")
+        tile = open_tile(tile_path, time=row.get("time") or None, content_hash=content_hash)
+        changes: dict[str, Any] = {}
+        if row.get("time"):
+            changes["time"] = str(row["time"])
         if row.get("mask"):
-            tile = TileSource(**{**tile.__dict__, "mask": os.path.join(base, row["mask"])})
-        out.append(tile)
+            mask = os.path.join(base, str(row["mask"]))
+            if not os.path.exists(mask):
+                raise TileError(f"{where}: no such mask {mask}")
+            changes["mask"] = mask
+        out.append(TileSource(**{**tile.__dict__, **changes}) if changes else tile)
     return out
