@@ -105,7 +105,7 @@ def test_zone_levels_are_native_crs_overviews(reference):
     assert src[..., 3].any() and not src[..., 3].all()
     np.testing.assert_array_equal(rgb1[row // 2:row // 2 + 256, col // 2:col // 2 + 256],
                                   block_mean(src, axes=(0, 1), alpha_axis=2))
-    ds = xr.open_zarr(path, group="utm31/overviews/1")
+    ds = xr.open_zarr(path, group="utm31/overviews/1", chunks=None)
     assert ds.rio.crs.to_epsg() == 32631
     assert tuple(ds.rgb.rio.transform())[:6] == (200.0, 0.0, zone.origin[0], 0.0, -200.0, zone.origin[1])
     report = validate(path)

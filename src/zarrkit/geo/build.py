@@ -58,16 +58,23 @@ def ledger_for(root: str) -> Ledger:
 
 
 def build(tiles: Sequence[str | TileSource], out: str, *, time: str | None = None, scheme: GridScheme | None = None,
-          kind: str = "embeddings", profile: str = "point", shard: int | None = None, chunk: int | None = None,
+          kind: str = "embeddings", profile: str | None = None, shard: int | None = None, chunk: int | None = None,
           model: str | None = None, model_version: str | None = None, source_data: Sequence[str] = (),
           executor: Any = "serial", workers: int | None = None, memory: str | int = "4GiB", scheduler: str | None = None,
           force: bool = False, zones: Sequence[str] | None = None, task_range: tuple[int, int] | None = None,
           dry_run: bool = False, progress: Any = True, content_hash: bool = False, argv: Sequence[str] = ()) -> BuildResult:
-    """Build the zone stores of ``tiles`` under ``out`` (see the module docstring)."""
-    if kind != "embeddings":
-        raise GeoError("kind: only 'embeddings' is built by this release")
-    if not model or not source_data:
+    """Build the zone stores of ``tiles`` under ``out`` (see the module docstring).
+
+    ``kind="embeddings"`` quantises to int8 with per-pixel scales and needs ``model`` and
+    ``source_data``; ``kind="raster"`` keeps the source dtype in an array ``data`` whose fill
+    is the tiles' nodata (NaN for floats without one, else 0), writes no ``scales`` and no
+    geoemb.  ``profile`` defaults to ``point`` for embeddings, ``region`` for rasters.
+    """
+    if kind not in ("embeddings", "raster"):
+        raise GeoError(f"kind: expected 'embeddings' or 'raster', got {kind!r}")
+    if kind == "embeddings" and (not model or not source_data):
         raise GeoError("embeddings need --model (a URL pinned to a version) and --source-data (URLs): geoemb requires them")
+    profile = profile or ("point" if kind == "embeddings" else "region")
     parallel.check_executor(executor)
     scheme = scheme or utm_zones()
     if tiles and all(isinstance(t, TileSource) for t in tiles):

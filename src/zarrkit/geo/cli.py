@@ -80,8 +80,9 @@ def build(
     res: float = typer.Option(10.0, "--res", help="Resolution of the UTM grids (m)."),
     time: Optional[str] = typer.Option(None, "--time"),
     manifest: List[str] = typer.Option([], "--manifest", help="A CSV (path,time[,mask]) or JSONL list of tiles."),  # noqa: B008
-    kind: str = typer.Option("embeddings", "--kind"),
-    profile: str = typer.Option("point", "--profile"), shard: Optional[int] = typer.Option(None, "--shard"),
+    kind: str = typer.Option("embeddings", "--kind", help="embeddings (int8 + scales) or raster (source dtype)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="point (embeddings default), region (raster default) "
+                                          "or visual."), shard: Optional[int] = typer.Option(None, "--shard"),
     chunk: Optional[int] = typer.Option(None, "--chunk"), model: Optional[str] = typer.Option(None, "--model"),
     model_version: Optional[str] = typer.Option(None, "--model-version"),
     source_data: List[str] = typer.Option([], "--source-data"),  # noqa: B008
@@ -148,7 +149,7 @@ def preview(
         saved = load_stretch(stretch) if stretch else None
         if saved and chosen and chosen != saved["bands"]:
             raise GeoError(f"--bands {bands} differs from the bands {saved['bands']} of --stretch {stretch}")
-        run_preview(root, time=time, bands=chosen or [0, 1, 2], percentiles=number_list(percentiles, "--percentiles"),
+        run_preview(root, time=time, bands=chosen, percentiles=number_list(percentiles, "--percentiles"),
                     restretch=restretch, stretch=stretch, base_res=base_res, levels=levels, zone_levels=zone_levels,
                     executor=executor, workers=workers, memory=memory, force=force)
     _run(body, no_progress)

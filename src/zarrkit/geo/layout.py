@@ -117,6 +117,16 @@ class ZoneLayout:
     profile: str = "point"
     shard: int | None = None
     chunk: int | None = None
+    nodata: float | None = None  # rasters: the data array's fill value (NaN for floats without one, else 0)
+
+    @property
+    def fill(self) -> float:
+        """The data array's fill value: 0 for embeddings; a raster's nodata (NaN / 0 without one)."""
+        if self.kind == "embeddings":
+            return 0
+        if self.nodata is not None:
+            return self.nodata
+        return float("nan") if np.dtype(self.dtype).kind == "f" else 0
 
     @property
     def data_name(self) -> str:
@@ -138,8 +148,11 @@ class ZoneLayout:
         return self.grid.shape[0] // s, self.grid.shape[1] // s
 
     def to_json(self) -> dict[str, Any]:
-        return {"grid": self.grid.to_json(), "bands": self.bands, "dtype": self.dtype, "kind": self.kind,
-                "sides": {k: list(v) for k, v in self.sides().items()}}
+        out = {"grid": self.grid.to_json(), "bands": self.bands, "dtype": self.dtype, "kind": self.kind,
+               "sides": {k: list(v) for k, v in self.sides().items()}}
+        if self.kind != "embeddings":
+            out["fill"] = repr(float(self.fill))
+        return out
 
     def key(self) -> str:
         return json.dumps(self.to_json(), sort_keys=True)
@@ -169,8 +182,11 @@ class ZoneLayout:
                 shape, dtype, (c, c, *extra), shards=(s, s, *extra), fill_value=fill, compressors=codecs(dtype),
                 index_codecs=INDEX_CODECS, dimension_names=list(dims), attributes=attrs)
 
-        sharded(self.data_name, (h, w, n), self.dtype, 0, ("y", "x", "band"),
-                self._data_attributes("embedding" if self.kind == "embeddings" else "data"))
+        data_attrs = self._data_attributes("embedding" if self.kind == "embeddings" else "data")
+        if self.kind != "embeddings" and self.nodata is not None and np.isfinite(self.nodata):
+            # xarray reads Zarr v3 fill values as data; CF _FillValue is what makes it mask nodata
+            data_attrs["_FillValue"] = np.array(self.nodata, dtype=self.dtype).item()
+        sharded(self.data_name, (h, w, n), self.dtype, self.fill, ("y", "x", "band"), data_attrs)
         if self.kind == "embeddings":
             sharded("scales", (h, w), "float32", float("inf"), ("y", "x"),
                     self._data_attributes("per-pixel dequantisation scale (+inf: never written, NaN: masked)"))

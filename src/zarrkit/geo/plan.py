@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numpy as np
+
 from zarrkit.errors import NoZoneError
 from zarrkit.geo import quantize
 from zarrkit.geo.grid import GridScheme
@@ -107,12 +109,40 @@ def plan_build(tiles: Sequence[TileSource], scheme: GridScheme, out: str, *, tim
         grids[grid.name] = grid
         placed.setdefault((str(t), grid.name), []).append((tile, row, col))
     plans = []
+    nodata = None if kind == "embeddings" else raster_nodata(tiles)
     for (t, zone), members in sorted(placed.items()):
         first = members[0][0]
         dtype = "int8" if kind == "embeddings" else first.dtype
-        layout = ZoneLayout(grids[zone], first.bands, dtype, kind, profile, shard, chunk)
+        layout = ZoneLayout(grids[zone], first.bands, dtype, kind, profile, shard, chunk, nodata)
         plans.append(ZonePlan(t, zone, layout, [m[0] for m in members], _tasks(layout, members, store_url(out, t), t)))
     return plans
+
+
+def raster_nodata(tiles: Sequence[TileSource]) -> float | None:
+    """The one nodata value the tiles of a raster build declare (``None``: none does); tiles that
+    declare different ones are refused, since the mosaic can carry only one.
+
+    Example:
+        >>> from zarrkit.geo.sources import TileSource
+        >>> t = lambda i, nd: TileSource(i, i, "npy", "EPSG:32631", (1, 0, 0, 0, -1, 0), (1, 1), 1, "i2", nd)
+        >>> raster_nodata([t("a", -9999), t("b", None), t("c", -9999.0)])
+        -9999.0
+    """
+    import math
+
+    from zarrkit.errors import TileError
+
+    seen: dict[float, str] = {}
+    for tile in tiles:
+        if tile.nodata is None:
+            continue
+        v = float(tile.nodata)
+        key = "nan" if math.isnan(v) else v
+        seen.setdefault(key, tile.path)
+    if len(seen) > 1:
+        (a, pa), (b, pb) = list(seen.items())[:2]
+        raise TileError(f"{pb}: nodata {b} differs from {a} of {pa}; a raster mosaic has one nodata value")
+    return float("nan") if "nan" in seen else (next(iter(seen)) if seen else None)
 
 
 def _tasks(layout: ZoneLayout, members, url: str, time: str) -> list[ShardTask]:
@@ -129,7 +159,7 @@ def _tasks(layout: ZoneLayout, members, url: str, time: str) -> list[ShardTask]:
                     tile, (r0 - row, r1 - row, c0 - col, c1 - col), (r0 - i * s, r1 - i * s, c0 - j * s, c1 - j * s),
                     (centre[0] - i * s, centre[1] - j * s)))
     key = layout.key()
-    raw = s * s * (layout.bands + 4 + 4)  # data, scales and rgb of one shard
+    raw = s * s * (layout.bands * np.dtype(layout.dtype).itemsize + 4 + 4)  # data, scales and rgb of one shard
     out = []
     for ij in sorted(by_shard, key=lambda ij: morton(*ij)):
         srcs = tuple(sorted(by_shard[ij], key=lambda sw: sw.tile.id))

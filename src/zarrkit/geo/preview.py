@@ -50,17 +50,41 @@ def to_rgb(values: np.ndarray, scale: np.ndarray, limits: Sequence[Sequence[floa
     return out
 
 
+def pixel_values(store, zone: str, box, bands: Sequence[int], metas: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``(values float32 (…, band), validity)`` of a zone window: dequantised embeddings and their
+    scales, or a raster's ``data`` with 1 where valid (not the fill in every band, finite), NaN elsewhere."""
+    if "embeddings" in metas:
+        q = core.read_region(store, f"{zone}/embeddings", (*box, list(bands)), metadata=metas["embeddings"])
+        s = core.read_region(store, f"{zone}/scales", box, metadata=metas["scales"])
+        return dequantize(q, s), s
+    meta = metas["data"]
+    d = core.read_region(store, f"{zone}/data", (*box, list(bands)), metadata=meta)
+    v = d.astype("f4")
+    fill = meta.fill_value
+    invalid = ~np.isfinite(v).all(axis=-1)
+    if fill is not None and not (isinstance(fill, float) and math.isnan(fill)):
+        invalid |= (d == fill).all(axis=-1)
+    v[invalid] = np.nan
+    return v, np.where(invalid, np.float32(np.nan), np.float32(1))
+
+
+def _metas(docs: dict[str, Any], zone: str) -> dict[str, Any]:
+    names = ("embeddings", "scales", "rgb") if f"{zone}/embeddings" in docs else ("data", "rgb")
+    return {k: docs[f"{zone}/{k}"] for k in names}
+
+
 def stretch(store, zones: dict[str, list[tuple[int, int]]], bands: Sequence[int], percentiles: Sequence[float],
-            side: int) -> list[list[float]]:
-    """Per-band ``[lo, hi]`` from the deterministic sample described in the module docstring."""
+            side: int, metas: dict[str, dict[str, Any]] | None = None) -> list[list[float]]:
+    """Per-band ``[lo, hi]`` from the deterministic sample described in the module docstring
+    (``metas``: each zone's array metadata, read from the store when not given)."""
     samples: list[np.ndarray] = []
     for zone in sorted(zones):
         shards = sorted(zones[zone])
+        m = {k: core.ArrayMetadata.from_dict(v) for k, v in metas[zone].items()} if metas else {
+            k: core.read_metadata(store, f"{zone}/{k}") for k in ("embeddings", "scales")}
         for ij in shards[::max(1, math.ceil(len(shards) / 64))]:
             box = (slice(ij[0] * side, (ij[0] + 1) * side, 8), slice(ij[1] * side, (ij[1] + 1) * side, 8))
-            q = core.read_region(store, f"{zone}/embeddings", (*box, list(bands)))
-            s = core.read_region(store, f"{zone}/scales", box)
-            v = dequantize(q, s).reshape(-1, len(bands))
+            v = pixel_values(store, zone, box, bands, m)[0].reshape(-1, len(bands))
             samples.append(v[np.isfinite(v).all(axis=1)])
     values = np.concatenate(samples) if samples else np.zeros((0, len(bands)), "f4")
     values = values[::max(1, math.ceil(len(values) / 1_000_000))]
@@ -86,14 +110,13 @@ class RgbTask:
 
 
 def run_rgb(task: RgbTask) -> dict[str, Any]:
-    """One zone ``rgb`` shard from its ``embeddings`` and ``scales`` shards."""
+    """One zone ``rgb`` shard from its ``embeddings`` and ``scales`` (or raster ``data``) shards."""
     store = open_cached(task.url)
     metas = {k: core.ArrayMetadata.from_dict(v) for k, v in json.loads(task.metas).items()}
     s = metas["rgb"].chunk_shape[0]
     box = (slice(task.ij[0] * s, (task.ij[0] + 1) * s), slice(task.ij[1] * s, (task.ij[1] + 1) * s))
-    q = core.read_region(store, f"{task.zone}/embeddings", (*box, list(task.bands)), metadata=metas["embeddings"])
-    scale = core.read_region(store, f"{task.zone}/scales", box, metadata=metas["scales"])
-    info = pyramid.write_shard(store, f"{task.zone}/rgb", metas["rgb"], task.ij, to_rgb(dequantize(q, scale), scale, task.limits))
+    values, scale = pixel_values(store, task.zone, box, task.bands, metas)
+    info = pyramid.write_shard(store, f"{task.zone}/rgb", metas["rgb"], task.ij, to_rgb(values, scale, task.limits))
     crash_after_write("rgb")
     return {"task": task.key, "phase": task.key.rsplit("/", 2)[0] + "/rgb", "fp": task.fingerprint,
             "status": "written" if info else "empty", "arrays": {"rgb": info} if info else {}}
@@ -141,7 +164,7 @@ def load_stretch(source: Any, n_bands: int | None = None) -> dict[str, Any]:
             "stretch": [[float(lo), float(hi)] for lo, hi in limits]}
 
 
-def preview(root: str, *, time: str | None = None, bands: Sequence[int] = (0, 1, 2), percentiles=(2, 98),
+def preview(root: str, *, time: str | None = None, bands: Sequence[int] | None = None, percentiles=(2, 98),
             restretch: bool = False, stretch: Any = None, base_res: float = 0.0001, levels: int | None = None,
             zone_levels: int | None = None, executor: Any = "serial", workers: int | None = None, memory: Any = "4GiB",
             force: bool = False) -> list[str]:
@@ -149,6 +172,7 @@ def preview(root: str, *, time: str | None = None, bands: Sequence[int] = (0, 1,
 
     ``stretch`` (a dict or a file, see :func:`load_stretch`) replaces the sampled stretch of every
     time and is frozen like one, so builds of other years or places can share a colour scale.
+    ``bands`` (three, as R, G, B) default to 0, 1, 2, or band 0 as grey for rasters of one or two bands.
     ``zone_levels`` builds that many native-CRS levels per zone (:mod:`zarrkit.geo.overviews`);
     ``None`` keeps the number recorded by an earlier run (0 at first), 0 removes them.
     """
@@ -171,14 +195,18 @@ def preview(root: str, *, time: str | None = None, bands: Sequence[int] = (0, 1,
             plan = {d["task"]: d["fp"] for d in ledger.read_plan(f"{t}/{z}")}
             if z in written and r["status"] == "written" and plan.get(key) == fp:
                 written[z].append(tuple(map(int, key.rsplit("/", 1)[1].split("."))))
-        side = docs[f"{zones[0]}/embeddings"]["chunk_grid"]["configuration"]["chunk_shape"][0] if zones else 0
+        metas = {z: _metas(docs, z) for z in zones}
+        side = next(iter(metas[zones[0]].values()))["chunk_grid"]["configuration"]["chunk_shape"][0] if zones else 0
+        n_bands = docs[f"{zones[0]}/band"]["shape"][0] if zones else None
         frozen = ledger.store.get(f"stretch/{t}.json")
         if stretch is not None:
-            n_bands = docs[f"{zones[0]}/band"]["shape"][0] if zones else None
             ledger.store.set(f"stretch/{t}.json", json.dumps(load_stretch(stretch, n_bands)).encode())
         elif frozen is None or restretch:
-            limits = _sample_stretch(store, written, bands, percentiles, side)
-            doc = {"bands": list(bands), "percentiles": list(percentiles), "stretch": limits}
+            chosen = list(bands) if bands is not None else ([0, 1, 2] if (n_bands or 3) >= 3 else [0, 0, 0])
+            if len(chosen) != 3 or (n_bands is not None and any(not 0 <= b < n_bands for b in chosen)):
+                raise GeoError(f"{url}: preview bands {chosen}: give three (R, G, B) of the zones' {n_bands} bands")
+            limits = _sample_stretch(store, written, chosen, percentiles, side, metas)
+            doc = {"bands": chosen, "percentiles": list(percentiles), "stretch": limits}
             ledger.store.set(f"stretch/{t}.json", json.dumps(doc).encode())
         doc = json.loads(ledger.store.get(f"stretch/{t}.json"))
         rgb_digests = _zone_rgb(url, t, zones, written, docs, doc, ledger, executor, workers, memory, force)
@@ -195,7 +223,7 @@ def _zone_rgb(url, t, zones, written, docs, stretch_doc, ledger, executor, worke
     data = ledger.matching(f"{t}/data")
     tasks = []
     for z in zones:
-        metas = json.dumps({k: docs[f"{z}/{k}"] for k in ("embeddings", "scales", "rgb")})
+        metas = json.dumps(_metas(docs, z))
         by_key = {k: r for (k, _), r in data.items() if k.startswith(f"{t}/{z}/")}
         for ij in sorted(written[z]):
             key = f"{t}/{z}/{ij[0]}.{ij[1]}"

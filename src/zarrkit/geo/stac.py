@@ -38,7 +38,7 @@ def write_catalog(root: str, *, out: str | None = None, catalog_id: str = "zarrk
             bbox_native = (attrs.get("zarrkit") or {}).get("data_bbox") or attrs["spatial:bbox"]
             bbox, geom = footprint(attrs["proj:code"], bbox_native)
             boxes.append(bbox)
-            item = pystac.Item(f"{zone}_{time}", geom, bbox, None, _properties(attrs, time),
+            item = pystac.Item(f"{zone}_{time}", geom, bbox, None, _properties(attrs, time, _data(mosaic, time, zone)),
                                stac_extensions=list(EXTENSIONS))
             item.add_asset("data", pystac.Asset(f"{store}/{zone}", media_type=ZARR_MEDIA_TYPE, roles=["data"],
                                                 extra_fields=_asset_fields(mosaic, time, zone)))
@@ -111,7 +111,20 @@ def _end(time: str):
     return datetime(int(time[:4]), 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 
 
-def _properties(attrs: dict[str, Any], time: str) -> dict[str, Any]:
+def _data(mosaic: Mosaic, time: str, zone: str) -> tuple[str, int, str]:
+    """``(array name, bands, dtype)`` of a zone's data: int8 ``embeddings`` or a raster's ``data``."""
+    h = mosaic.hierarchy(time)
+    name = "embeddings" if f"{zone}/embeddings" in h.members else "data"
+    meta = h.metadata(f"{zone}/{name}")
+    return name, int(meta.shape[2]), str(meta.dtype)
+
+
+def _properties(attrs: dict[str, Any], time: str, data: tuple[str, int, str]) -> dict[str, Any]:
+    name, n, _ = data
+    variables = {name: {"type": "data", "dimensions": ["y", "x", "band"]}}
+    if name == "embeddings":
+        variables["scales"] = {"type": "auxiliary", "dimensions": ["y", "x"]}
+    variables["rgb"] = {"type": "auxiliary", "dimensions": ["y", "x", "rgba"]}
     h, w = attrs["spatial:shape"]
     a, _, c, _, e, f = attrs["spatial:transform"]
     return {
@@ -122,21 +135,17 @@ def _properties(attrs: dict[str, Any], time: str) -> dict[str, Any]:
         "cube:dimensions": {
             "x": {"type": "spatial", "axis": "x", "extent": [c, c + w * a], "step": a, "reference_system": attrs["proj:code"]},
             "y": {"type": "spatial", "axis": "y", "extent": [f + h * e, f], "step": e, "reference_system": attrs["proj:code"]},
-            "band": {"type": "bands", "values": list(range(int(attrs.get("geoemb:dimensions", 0))))},
+            "band": {"type": "bands", "values": list(range(n))},
             "rgba": {"type": "bands", "values": ["red", "green", "blue", "alpha"]},
         },
-        "cube:variables": {
-            "embeddings": {"type": "data", "dimensions": ["y", "x", "band"]},
-            "scales": {"type": "auxiliary", "dimensions": ["y", "x"]},
-            "rgb": {"type": "auxiliary", "dimensions": ["y", "x", "rgba"]},
-        },
+        "cube:variables": variables,
     }
 
 
 def _asset_fields(mosaic: Mosaic, time: str, zone: str) -> dict[str, Any]:
     attrs = mosaic.hierarchy(time).metadata(zone).attributes
-    n = int(attrs.get("geoemb:dimensions", 0))
+    name, n, dtype = _data(mosaic, time, zone)
     res = abs(attrs["spatial:transform"][0])
     return {"zarr:node_type": "group", "zarr:zarr_format": 3, "zarr:consolidated": True,
-            "bands": [{"name": f"embeddings[band={i}]", "data_type": "int8", "raster:spatial_resolution": res}
+            "bands": [{"name": f"{name}[band={i}]", "data_type": dtype, "raster:spatial_resolution": res}
                       for i in range(n)]}

@@ -72,25 +72,34 @@ def crash_after_write(phase: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def composite(task: ShardTask) -> tuple[np.ndarray, np.ndarray]:
-    """``(q (s, s, band) int8, scale (s, s) float32)`` of one shard: +inf never covered, NaN masked."""
-    s, n = task.layout.shard_side, task.layout.bands
-    q = np.zeros((s, s, n), dtype="i1")
-    scale = np.full((s, s), np.inf, dtype="f4")
+def composite(task: ShardTask) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(q (s, s, band) int8, scale (s, s) float32)`` of one shard: +inf never covered, NaN masked;
+    for a raster, ``(data (s, s, band) of the source dtype, None)`` with the nodata fill where no
+    source is valid."""
+    s, n, layout = task.layout.shard_side, task.layout.bands, task.layout
+    raster = layout.kind != "embeddings"
+    q = np.full((s, s, n), layout.fill, dtype=layout.dtype) if raster else np.zeros((s, s, n), dtype="i1")
+    scale = None if raster else np.full((s, s), np.inf, dtype="f4")
     best = np.full((s, s), np.inf)
     for sw in task.sources:  # sorted by tile id: a strict "<" leaves ties to the smaller id
         data = sw.tile.read(sw.src)
         valid = sw.tile.read_mask(sw.src, data)
-        qq, ss = quantize_source(data, valid, sw.tile.read_scales(sw.src))
+        if raster:
+            qq, ss, ok = data, None, valid
+        else:
+            qq, ss = quantize_source(data, valid, sw.tile.read_scales(sw.src))
+            ok = np.isfinite(ss)
         r0, r1, c0, c1 = sw.dst
         rows = (np.arange(r0, r1) + 0.5 - sw.centre[0]) ** 2
         cols = (np.arange(c0, c1) + 0.5 - sw.centre[1]) ** 2
         dist = rows[:, None] + cols[None, :]
-        sub_best, sub_scale, sub_q = best[r0:r1, c0:c1], scale[r0:r1, c0:c1], q[r0:r1, c0:c1]
-        ok = np.isfinite(ss)
+        sub_best, sub_q = best[r0:r1, c0:c1], q[r0:r1, c0:c1]
         win = ok & (dist < sub_best)
-        sub_best[win], sub_scale[win], sub_q[win] = dist[win], ss[win], qq[win]
-        sub_scale[~ok & np.isposinf(sub_scale)] = np.nan  # covered, but masked in this source
+        sub_best[win], sub_q[win] = dist[win], qq[win]
+        if scale is not None:
+            sub_scale = scale[r0:r1, c0:c1]
+            sub_scale[win] = ss[win]
+            sub_scale[~ok & np.isposinf(sub_scale)] = np.nan  # covered, but masked in this source
     return q, scale
 
 
@@ -107,7 +116,8 @@ def _fail_once() -> None:
 
 
 def run_shard(task: ShardTask) -> dict[str, Any]:
-    """Composite, quantise and write one shard of ``embeddings`` and ``scales``; the receipt."""
+    """Composite, quantise and write one shard of ``embeddings`` and ``scales`` (a raster's
+    ``data``); the receipt."""
     _counter["tasks"] += 1
     _fail_once()
     store = open_cached(task.url)
@@ -115,7 +125,7 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
     q, scale = composite(task)
     written = {}
     name = task.layout.data_name
-    for n, (arr, block) in enumerate(((name, q), ("scales", scale))):
+    for n, (arr, block) in enumerate(((name, q), ("scales", scale)) if scale is not None else ((name, q),)):
         info = write_shard(store, f"{task.zone}/{arr}", arrays[arr], task.ij, block)
         if info is not None:
             written[arr] = info
