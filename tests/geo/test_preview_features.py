@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.geo.conftest import BUILD_ARGS, scheme, store_digest
+from tests.geo.tiles import TILES
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE_RES = "0.01"  # a 18 000 × 36 000 level 0: few levels, cheap tasks, the same code paths
@@ -44,13 +45,15 @@ def _store(root):
 
 
 def test_killed_preview_resumes_to_identical_bytes(built, reference, tmp_path):
-    """SIGKILL after a zone-rgb shard is written (before its receipt), then again after a level-0
-    preview shard; the third run finishes, skipping finished work, with the reference's bytes."""
+    """SIGKILL after a level-0 preview shard is written, before its receipt (and, with
+    ZARRKIT_FUZZ=nightly, first after a zone-rgb shard); the last run finishes, skipping
+    finished work, with the reference's bytes."""
     out = str(tmp_path / "root")
     shutil.copytree(built, out)
-    first = _preview_cli(out, env={"ZARRKIT_GEO_CRASH": "rgb:7"})
-    assert first.returncode == -signal.SIGKILL, first.stderr
-    assert not os.path.exists(os.path.join(out, "2024.zarr", "preview"))
+    if os.environ.get("ZARRKIT_FUZZ") == "nightly":
+        first = _preview_cli(out, env={"ZARRKIT_GEO_CRASH": "rgb:7"})
+        assert first.returncode == -signal.SIGKILL, first.stderr
+        assert not os.path.exists(os.path.join(out, "2024.zarr", "preview"))
     second = _preview_cli(out, env={"ZARRKIT_GEO_CRASH": "world:1"})
     assert second.returncode == -signal.SIGKILL, second.stderr
     receipts = os.path.join(out, "_zarrkit", "receipts", "2024")
@@ -130,16 +133,14 @@ def test_zone_levels_are_kept_then_removed(reference, tmp_path):
 def test_a_saved_stretch_is_shared_by_another_build(reference, tile_dir, tmp_path, capsys, monkeypatch):
     from zarrkit.cli.main import run
     from zarrkit.geo.build import build
-    from zarrkit.geo.preview import preview, to_rgb
+    from zarrkit.geo.preview import to_rgb
     from zarrkit.geo.quantize import dequantize
 
     saved = json.load(open(os.path.join(reference, "2024.zarr", "zarr.json")))["attributes"]["zarrkit"]["rgb"]
     other = str(tmp_path / "other")
     build([os.path.join(tile_dir, "E1.npy")], other, scheme=scheme(), **BUILD_ARGS)
-    own = str(tmp_path / "own")  # the same tile, its own sampled stretch: a different colour scale
-    shutil.copytree(other, own)
-    preview(own, base_res=float(BASE_RES))
-    assert json.load(open(os.path.join(own, "2024.zarr", "zarr.json")))["attributes"]["zarrkit"]["rgb"] != saved
+    # E1 alone has one value in band 0 (its index), so its own sampled stretch could not be the saved one
+    assert saved["bands"][0] == 0 and saved["stretch"][0][0] < TILES["E1"][3] <= saved["stretch"][0][1]
 
     store = os.path.join(other, "2024.zarr")
     monkeypatch.setattr(sys, "argv", ["zarrkit", "geo", "preview", other, "--base-res", BASE_RES,
