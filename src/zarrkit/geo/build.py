@@ -62,19 +62,24 @@ def build(tiles: Sequence[str | TileSource], out: str, *, time: str | None = Non
           model: str | None = None, model_version: str | None = None, source_data: Sequence[str] = (),
           executor: Any = "serial", workers: int | None = None, memory: str | int = "4GiB", scheduler: str | None = None,
           force: bool = False, zones: Sequence[str] | None = None, task_range: tuple[int, int] | None = None,
-          dry_run: bool = False, progress: Any = True, content_hash: bool = False, argv: Sequence[str] = ()) -> BuildResult:
+          dry_run: bool = False, progress: Any = True, content_hash: bool = False, argv: Sequence[str] = (),
+          resample: str | None = None) -> BuildResult:
     """Build the zone stores of ``tiles`` under ``out`` (see the module docstring).
 
     ``kind="embeddings"`` quantises to int8 with per-pixel scales and needs ``model`` and
     ``source_data``; ``kind="raster"`` keeps the source dtype in an array ``data`` whose fill
     is the tiles' nodata (NaN for floats without one, else 0), writes no ``scales`` and no
-    geoemb.  ``profile`` defaults to ``point`` for embeddings, ``region`` for rasters.
+    geoemb.  ``profile`` defaults to ``point`` for embeddings, ``region`` for rasters.  Tiles off
+    their grid's lattice are refused (:class:`GridMismatchError`) unless ``resample`` is
+    ``"nearest"`` or ``"average"``, which warps them onto it (:mod:`zarrkit.geo.resample`).
     """
     if kind not in ("embeddings", "raster"):
         raise GeoError(f"kind: expected 'embeddings' or 'raster', got {kind!r}")
     if kind == "embeddings" and (not model or not source_data):
         raise GeoError("embeddings need --model (a URL pinned to a version) and --source-data (URLs): geoemb requires them")
     profile = profile or ("point" if kind == "embeddings" else "region")
+    if resample is not None and resample not in ("nearest", "average"):
+        raise GeoError(f"resample: expected 'nearest' or 'average', got {resample!r}")
     parallel.check_executor(executor)
     scheme = scheme or utm_zones()
     if tiles and all(isinstance(t, TileSource) for t in tiles):
@@ -85,7 +90,8 @@ def build(tiles: Sequence[str | TileSource], out: str, *, time: str | None = Non
         sources = open_tiles([str(t) for t in tiles], time=time, content_hash=content_hash)
     if not sources:
         raise GeoError("no tiles to build")
-    plans = [p for p in plan_build(sources, scheme, out, time=time, kind=kind, profile=profile, shard=shard, chunk=chunk)
+    plans = [p for p in plan_build(sources, scheme, out, time=time, kind=kind, profile=profile, shard=shard, chunk=chunk,
+                                   resample=resample)
              if not zones or p.zone in zones]
     result = BuildResult(str(out), plans=[p.describe() for p in plans])
     if dry_run:

@@ -81,6 +81,8 @@ def build(
     time: Optional[str] = typer.Option(None, "--time"),
     manifest: List[str] = typer.Option([], "--manifest", help="A CSV (path,time[,mask]) or JSONL list of tiles."),  # noqa: B008
     kind: str = typer.Option("embeddings", "--kind", help="embeddings (int8 + scales) or raster (source dtype)."),
+    resample: Optional[str] = typer.Option(None, "--resample", help="nearest or average: warp tiles that are off "
+                                           "the grid's lattice (else they are refused)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="point (embeddings default), region (raster default) "
                                           "or visual."), shard: Optional[int] = typer.Option(None, "--shard"),
     chunk: Optional[int] = typer.Option(None, "--chunk"), model: Optional[str] = typer.Option(None, "--model"),
@@ -106,7 +108,7 @@ def build(
             raise TileError("no tiles: give TILES… or --manifest FILE")
         result = run_build([*(tiles or []), *manifest], out, time=time, scheme=_scheme(scheme, grid, res), kind=kind,
                            profile=profile, shard=shard, chunk=chunk, model=model, model_version=model_version,
-                           source_data=source_data,
+                           source_data=source_data, resample=resample,
                            executor=executor, workers=workers, memory=memory, scheduler=scheduler, force=force,
                            zones=zones or None, task_range=rng, dry_run=dry_run, content_hash=content_hash,
                            argv=sys.argv)

@@ -21,10 +21,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from zarrkit.errors import NoZoneError
+from zarrkit.errors import GridMismatchError, NoZoneError
 from zarrkit.geo import quantize
 from zarrkit.geo.grid import GridScheme
 from zarrkit.geo.layout import ZoneLayout
+from zarrkit.geo.resample import onto_grid
 from zarrkit.geo.sources import TileSource
 
 __all__ = ["COMPOSITE", "FORMAT_VERSION", "ShardTask", "SourceWindow", "ZonePlan", "morton", "plan_build", "store_url"]
@@ -93,8 +94,9 @@ def _fingerprint(layout_key: str, ij: tuple[int, int], sources: Sequence[SourceW
 
 def plan_build(tiles: Sequence[TileSource], scheme: GridScheme, out: str, *, time: str | None = None,
                kind: str = "embeddings", profile: str = "point", shard: int | None = None,
-               chunk: int | None = None) -> list[ZonePlan]:
-    """Per (time, zone) plans, sorted by time then zone (see the module docstring)."""
+               chunk: int | None = None, resample: str | None = None) -> list[ZonePlan]:
+    """Per (time, zone) plans, sorted by time then zone (see the module docstring); with
+    ``resample`` a tile off its grid's lattice is warped onto it (:mod:`zarrkit.geo.resample`)."""
     placed: dict[tuple[str, str], list[tuple[TileSource, int, int]]] = {}
     grids = {}
     for tile in tiles:
@@ -103,7 +105,13 @@ def plan_build(tiles: Sequence[TileSource], scheme: GridScheme, out: str, *, tim
             raise NoZoneError(f"{tile.path}: no time (give --time or a 'time' in its sidecar or manifest)")
         lon, lat = tile.centre_lonlat()
         grid = scheme.grid_for(tile.crs, lon, lat, tile.path)
-        row, col = grid.offset(tile.crs, tile.transform, tile.path)
+        try:
+            row, col = grid.offset(tile.crs, tile.transform, tile.path)
+        except GridMismatchError:
+            if not resample:
+                raise
+            tile = onto_grid(tile, grid, resample)
+            row, col = grid.offset(tile.crs, tile.transform, tile.path)
         if not grid.contains(row, col, *tile.shape):
             raise NoZoneError(f"{tile.path}: spills beyond zone {grid.name}'s fixed extent")
         grids[grid.name] = grid

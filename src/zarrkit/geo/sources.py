@@ -45,7 +45,7 @@ class TileSource:
 
     id: str
     path: str
-    format: str                      # "npy", "gtiff", "zarr" or "callable"
+    format: str                      # "npy", "gtiff", "zarr", "callable" or "warp"
     crs: str
     transform: tuple[float, ...]     # Affine order (a, b, c, d, e, f)
     shape: tuple[int, int]
@@ -59,12 +59,17 @@ class TileSource:
     zarr_array: str = ""             # a Zarr tile: the array's path in its store, and its axes
     zarr_dims: tuple[str, ...] = ()
     reader: Callable[[tuple[int, int, int, int]], Any] | None = field(default=None, compare=False, repr=False)
+    warp: tuple[Any, str] | None = field(default=None, repr=False)  # (source tile, method): zarrkit.geo.resample
 
     def read(self, window: Sequence[int], bands: Sequence[int] | None = None) -> np.ndarray:
         """Pixels ``[r0:r1, c0:c1]`` as ``(y, x, band)``."""
         r0, r1, c0, c1 = window
         if self.format == "npy":
             out = _npy(self.path)[r0:r1, c0:c1]
+        elif self.format == "warp":
+            from zarrkit.geo.resample import warped_window
+
+            out = warped_window(self, tuple(window))[0]
         elif self.format in ("zarr", "callable"):
             from zarrkit.geo.tile_adapters import read_zarr_window
 
@@ -89,6 +94,10 @@ class TileSource:
     def read_mask(self, window: Sequence[int], data: np.ndarray | None = None) -> np.ndarray:
         """``True`` where the tile has data: the mask file, nodata in every band, finite values."""
         r0, r1, c0, c1 = window
+        if self.format == "warp":
+            from zarrkit.geo.resample import warped_window
+
+            return warped_window(self, tuple(window))[1]
         data = self.read(window) if data is None else data
         valid = np.ones(data.shape[:2], bool)
         if self.mask:
@@ -98,6 +107,14 @@ class TileSource:
         if data.dtype.kind == "f":
             valid &= np.isfinite(data).all(axis=-1)
         return valid
+
+    def read_coverage(self, window: Sequence[int]) -> np.ndarray | None:
+        """Where the tile covers the window (``None``: all of it); only warped tiles cover less."""
+        if self.format != "warp":
+            return None
+        from zarrkit.geo.resample import warped_window
+
+        return warped_window(self, tuple(window))[2]
 
     def centre_lonlat(self) -> tuple[float, float]:
         """The tile centre in lon/lat (pyproj), for choosing its grid."""

@@ -99,7 +99,9 @@ def composite(task: ShardTask) -> tuple[np.ndarray, np.ndarray | None]:
         if scale is not None:
             sub_scale = scale[r0:r1, c0:c1]
             sub_scale[win] = ss[win]
-            sub_scale[~ok & np.isposinf(sub_scale)] = np.nan  # covered, but masked in this source
+            masked = ~ok & np.isposinf(sub_scale)
+            covered = sw.tile.read_coverage(sw.src)  # a warped tile's snapped rectangle exceeds its source
+            sub_scale[masked if covered is None else masked & covered] = np.nan  # covered, but masked here
     return q, scale
 
 
