@@ -17,9 +17,7 @@ import pytest
 
 import zarrkit.vectors as vx
 from tests.vectors import make_fixtures as mf
-from tests.vectors.helpers import rows
-
-zv = pytest.importorskip("zarr_vectors")
+from tests.vectors.helpers import rows, zv_or_skip
 
 
 class KnownDefect(Exception):
@@ -40,6 +38,7 @@ def _listing(path):
 @pytest.mark.xfail(strict=True, raises=KnownDefect,
                    reason="zarr_vectors 0.9.2 §4 #3: store_info creates parametric/, so it fails on a read-only store")
 def test_zv_store_info_on_a_read_only_store_defect_3(tmp_path):
+    zv_or_skip()
     from zarr_vectors.core.store import open_store, store_info
 
     path = _copy(tmp_path)
@@ -63,12 +62,14 @@ def test_zarrkit_info_on_zarr_vectors_store_is_a_pure_read_defect_3(tmp_path):
 
 # ---------------------------------------------------------------------------- §4 #5
 def _zv_points_store(path):
+    zv = zv_or_skip()
     return zv.create(str(path), schema=zv.Schema(bounds=([0.0] * 3, [100.0] * 3), kind="point_cloud",
                                                  layout=zv.Layout(cells=2)))
 
 
 @pytest.mark.xfail(strict=True, raises=KnownDefect, reason="zarr_vectors 0.9.2 §4 #5: a second add_points replaces the level")
 def test_zv_two_add_points_keep_both_defect_5(tmp_path):
+    zv = zv_or_skip()
     rng = np.random.default_rng(50)
     a, b = rng.uniform(0, 100, (60, 3)).astype("f4"), rng.uniform(0, 100, (40, 3)).astype("f4")
     ds = _zv_points_store(tmp_path / "two.zv")
@@ -83,6 +84,7 @@ def test_zv_two_add_points_keep_both_defect_5(tmp_path):
 @pytest.mark.xfail(strict=True, raises=KnownDefect,
                    reason="zarr_vectors 0.9.2 §4 #5: on_out_of_bounds='expand' deletes the earlier cells")
 def test_zv_expand_keeps_earlier_points_defect_5(tmp_path):
+    zv = zv_or_skip()
     a = np.random.default_rng(51).uniform(0, 100, (60, 3)).astype("f4")
     far = np.array([[150.0, 5.0, 5.0]], "f4")
     ds = _zv_points_store(tmp_path / "grow.zv")
@@ -98,6 +100,7 @@ def test_zv_expand_keeps_earlier_points_defect_5(tmp_path):
 @pytest.mark.xfail(strict=True, raises=KnownDefect,
                    reason="zarr_vectors 0.9.2 §4 #6: commit() after a write fails on its read-only icechunk session")
 def test_zv_icechunk_commit_after_write_defect_6(tmp_path):
+    zv = zv_or_skip()
     icechunk = pytest.importorskip("icechunk")
     url = f"file://{tmp_path / 'repo'}"
     storage = zv.StorageOptions(backend="icechunk")
@@ -120,6 +123,7 @@ def test_zv_icechunk_commit_after_write_defect_6(tmp_path):
 def test_zv_missing_occupancy_defect_8(tmp_path):
     import warnings
 
+    zv = zv_or_skip()
     path = _copy(tmp_path)
     doc_path = path / "0" / "vertices" / "zarr.json"
     doc = json.loads(doc_path.read_text())
