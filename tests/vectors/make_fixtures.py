@@ -37,6 +37,12 @@ def _anon(rng):
             "rgb": rng.integers(0, 256, (len(xyz), 3)).astype("u1")}
 
 
+def _points_2d(rng):
+    xyz = rng.uniform(0, 60, (50, 2))  # float64 positions
+    labels = np.array(["soma", "axon", "dendrite"])[rng.integers(0, 3, len(xyz))]
+    return {"positions": xyz, "label": labels}
+
+
 def _ids(rng):
     xyz = _points(rng, 100)
     ids = rng.integers(0, 6, len(xyz)) * 1_000_000_007  # sparse, past 32 bits
@@ -109,10 +115,14 @@ def _pyramid(rng):
 CASES: dict[str, tuple[int, Callable[[Any], dict[str, np.ndarray]]]] = {
     "points": (11, _anon), "points_ids": (12, _ids), "polylines": (13, _polylines),
     "streamlines": (14, _streamlines), "graph": (15, _graph), "mesh_tri": (16, _mesh_tri),
-    "mesh_quad": (17, _mesh_quad), "pyramid": (18, _pyramid),
+    "mesh_quad": (17, _mesh_quad), "pyramid": (18, _pyramid), "points_2d": (19, _points_2d),
+    "streamlines_sharded": (14, _streamlines),
 }
 KIND = {"points": "points", "points_ids": "points", "polylines": "polylines", "streamlines": "streamlines",
-        "graph": "graph", "mesh_tri": "mesh", "mesh_quad": "mesh", "pyramid": "points"}
+        "graph": "graph", "mesh_tri": "mesh", "mesh_quad": "mesh", "pyramid": "points", "points_2d": "points",
+        "streamlines_sharded": "streamlines"}
+#: per-chunk arrays in shards of 2 cells per axis (zarr_vectors' shard_shape=2)
+SHARDED = {"streamlines_sharded"}
 #: pyramid levels written by zarr_vectors' build_pyramid: (coarsen factor, sparsity factor) per level
 PYRAMID_FACTORS = [(2.0, 1.0), (2.0, 1.0)]
 
@@ -143,6 +153,8 @@ def grid(case: str, *, parity: bool = False) -> dict[str, Any]:
     if case == "polylines":
         chunk = tuple(float(c) for c in d["chunk"])
         return {"bounds": B2, "chunk_shape": chunk, "bin_shape": chunk}
+    if case == "points_2d":
+        return {"bounds": B2, "chunk_shape": (30.0, 30.0), "bin_shape": (15.0, 15.0)}
     chunk = (40.0,) * 3
     if case == "points" or (case in ("points_ids", "pyramid") and not parity):
         return {"bounds": B3, "chunk_shape": chunk, "bin_shape": (10.0,) * 3}
@@ -160,22 +172,26 @@ def write_zv(case: str, path, *, parity: bool = False) -> None:
     # zstd as zarrkit's default; ZV's type writers store uncompressed otherwise (a 512 KiB
     # object-attribute chunk)
     kw = {"chunk_shape": g["chunk_shape"], "bin_shape": g["bin_shape"], "bounds": g["bounds"], "compressor": "zstd"}
+    if case in SHARDED:
+        kw["shard_shape"] = 2
     if case == "points":
         write_points(path, d["positions"], vertex_attributes={"intensity": d["intensity"], "rgb": d["rgb"]}, **kw)
+    elif case == "points_2d":
+        write_points(path, d["positions"], vertex_attributes={"label": d["label"]}, dtype="float64", **kw)
     elif case in ("points_ids", "pyramid"):
         write_points(path, d["positions"], object_ids=d["ids"], object_attributes={"weight": d["weight"]}, **kw)
         if case == "pyramid":
             import zarr_vectors as zv
 
             zv.open(path, mode="r+").build_pyramid(factors=PYRAMID_FACTORS)
-    elif case in ("polylines", "streamlines"):
+    elif KIND[case] in ("polylines", "streamlines"):
         lines = split_lines(d)
         extra: dict[str, Any] = {}
-        if case == "streamlines":
+        if KIND[case] == "streamlines":
             fa = [d["fa"][d["offsets"][i]:d["offsets"][i + 1]] for i in range(len(lines))]
             extra = {"vertex_attributes": {"fa": fa}, "object_attributes": {"length": d["length"]},
                      "groups": groups_of(d)}
-        write_polylines(path, lines, geometry_type="streamline" if case == "streamlines" else "polyline", **kw,
+        write_polylines(path, lines, geometry_type="streamline" if KIND[case] == "streamlines" else "polyline", **kw,
                         **extra)
     elif case == "graph":
         write_graph(path, d["positions"], d["edges"], link_attributes={"weight": d["edge_weight"]}, **kw)
@@ -190,15 +206,18 @@ def write_zarrkit(case: str, path, *, batches: int = 1):
     d, g = inputs(case), grid(case, parity=True)
     ids = True if case in ("points_ids", "pyramid") else None
     s = vx.create(str(path), KIND[case], bounds=g["bounds"], chunk_shape=g["chunk_shape"], bin_shape=g["bin_shape"],
-                  ids=ids, axes=("x", "y", "z")[:len(g["chunk_shape"])])
+                  ids=ids, axes=("x", "y", "z")[:len(g["chunk_shape"])], dtype=d["positions"].dtype.name,
+                  shard_shape=(2,) * len(g["chunk_shape"]) if case in SHARDED else None)
     if case == "points":
         s.write_points(d["positions"], attributes={"intensity": d["intensity"], "rgb": d["rgb"]})
+    elif case == "points_2d":
+        s.write_points(d["positions"], attributes={"label": d["label"]})
     elif case in ("points_ids", "pyramid"):
         s.write_points(d["positions"], ids=d["ids"],
                        object_attributes={"weight": dict(zip(d["object_ids"].tolist(), d["weight"].tolist()))})
-    elif case in ("polylines", "streamlines"):
+    elif KIND[case] in ("polylines", "streamlines"):
         extra = {}
-        if case == "streamlines":
+        if KIND[case] == "streamlines":
             extra = {"attributes": {"fa": d["fa"]}, "object_attributes": {"length": d["length"]},
                      "groups": groups_of(d)}
         s.write_polylines(split_lines(d), **extra)

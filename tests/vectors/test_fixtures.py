@@ -54,6 +54,35 @@ def test_anonymous_points_with_attributes_and_bins():
         assert got.attributes["rgb"].dtype == np.uint8
 
 
+def test_float64_2d_points_with_a_dictionary_string_attribute():
+    s, e = fixture("points_2d")
+    assert s.dtype == np.float64 and s.ndim == 2
+    for box in [((0, 0), (60, 60)), ((10.5, 0), (30, 44.25)), ((25.5, 20), (60, 45.5))]:
+        got = s.read_points(box=box)
+        m = in_box(e["positions"], *box)
+        assert m.any() and got.xyz.dtype == np.float64
+        assert sorted(zip(map(tuple, got.xyz.tolist()), got.attributes["label"].tolist())) == \
+            sorted(zip(map(tuple, e["positions"][m].tolist()), e["label"][m].tolist()))
+
+
+def test_zarrkit_appends_to_a_zarr_vectors_float64_store(tmp_path):
+    """A foreign store carries no zarrkit options: appends take the dtype of its vertex cells."""
+    import shutil
+
+    path = tmp_path / "p.zv"
+    shutil.copytree(mf.FIXTURES / "points_2d.zv", path)
+    _, e = fixture("points_2d")
+    more = np.array([[0.125, 59.875], [30.0, 30.0], [12.3456789012345, 1.0]])
+    s = vx.open(str(path), "r+")
+    assert s.dtype == np.float64
+    s.write_points(more, attributes={"label": np.array(["axon", "glia", "soma"])})
+    got = vx.open(str(path)).read_points()
+    assert got.xyz.dtype == np.float64 and rows(got.xyz) == rows(np.r_[e["positions"], more])
+    assert sorted(got.attributes["label"].tolist()) == sorted(e["label"].tolist() + ["axon", "glia", "soma"])
+    zv = pytest.importorskip("zarr_vectors")
+    assert rows(zv.open(str(path)).read().positions) == rows(np.r_[e["positions"], more])
+
+
 @pytest.mark.parametrize("case", ["points_ids", "pyramid"])
 def test_points_with_ids_and_fine_bins_defect_1(case):
     s, e = fixture(case)
@@ -90,17 +119,17 @@ def test_pyramid_levels():
     assert np.allclose(sorted_rows(s.read_points(level=1).xyz), sorted_rows(centroids), atol=1e-4)
 
 
-@pytest.mark.parametrize("case", ["polylines", "streamlines"])
+@pytest.mark.parametrize("case", ["polylines", "streamlines", "streamlines_sharded"])
 def test_polylines_exact_sequence_per_id(case):
     s, e = fixture(case)
     lines = mf.split_lines(e)
-    assert s.kind == case
+    assert s.kind == mf.KIND[case] and s.info().sharded == (case in mf.SHARDED)
     got = s.read_polylines()
     assert got.ids.tolist() == list(range(len(lines)))
     assert [got.line(i).tolist() for i in range(len(got))] == [x.tolist() for x in lines]
     back = s.read_polylines(ids=[2, 0])
     assert [back.line(i).tolist() for i in range(2)] == [lines[2].tolist(), lines[0].tolist()]
-    if case == "streamlines":
+    if mf.KIND[case] == "streamlines":
         assert np.array_equal(got.attributes["fa"], e["fa"])
         assert np.array_equal(got.object_attributes["length"], e["length"])
         assert {g: v.tolist() for g, v in read_groups(s.store, "0").items()} == mf.groups_of(e)

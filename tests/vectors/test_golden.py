@@ -145,10 +145,12 @@ def test_cell_parity(case, tmp_path_factory):
     families = {n.split("/")[1] for n in theirs}
     linked = {"links", "link_fragments", "object_index"}
     expect = {"vertices", "vertex_fragments"} | {
-        "points": {"vertex_attributes"}, "points_ids": {"object_index", "object_attributes"},
+        "points": {"vertex_attributes"}, "points_2d": {"vertex_attributes"},
+        "points_ids": {"object_index", "object_attributes"},
         "polylines": {"links", "object_index"},
         "streamlines": {"links", "object_index", "object_attributes", "vertex_attributes", "groups"},
-        "graph": linked | {"link_attributes"}, "mesh_tri": linked, "mesh_quad": linked}[case]
+        "graph": linked | {"link_attributes"}, "mesh_tri": linked, "mesh_quad": linked}[
+        "streamlines" if case == "streamlines_sharded" else case]
     assert families == expect  # each kind's families really are compared
     for node, values in theirs.items():
         mine = ours[node]
