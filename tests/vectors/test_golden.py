@@ -76,16 +76,14 @@ ALLOWED_NODES = [
 _STORES: dict[str, tuple] = {}
 
 
-def stores(case, tmp_path_factory):
+def stores(case, tmp_path_factory, zv_written):
     """Both writers' stores for ``case`` (each xdist worker builds the cases it runs, once)."""
     if case not in _STORES:
-        root = tmp_path_factory.mktemp(case)
-        zk, zv = root / "zk" / f"{case}.zv", root / "zv" / f"{case}.zv"
+        zk = tmp_path_factory.mktemp(case) / f"{case}.zv"
         s = mf.write_zarrkit(case, zk)
         if case == "pyramid":
             s.build_pyramid(levels=len(mf.PYRAMID_FACTORS), factor=2)
-        mf.write_zv(case, zv, parity=True)
-        _STORES[case] = (zk, zv)
+        _STORES[case] = (zk, zv_written(case, parity=True))
     return _STORES[case]
 
 
@@ -103,8 +101,8 @@ def _allowed(rules, case, node, key=None):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_metadata_golden_diff(case, tmp_path_factory):
-    zk, zv = stores(case, tmp_path_factory)
+def test_metadata_golden_diff(case, tmp_path_factory, zv_written):
+    zk, zv = stores(case, tmp_path_factory, zv_written)
     ours, theirs = documents(zk), documents(zv)
     unexplained = []
     for node in sorted(set(ours) | set(theirs)):
@@ -126,8 +124,8 @@ def test_metadata_golden_diff(case, tmp_path_factory):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_arrays_present_is_the_families_on_disk(case, tmp_path_factory):
-    zk, _ = stores(case, tmp_path_factory)
+def test_arrays_present_is_the_families_on_disk(case, tmp_path_factory, zv_written):
+    zk, _ = stores(case, tmp_path_factory, zv_written)
     docs = documents(zk)
     for level in (n for n in docs if re.fullmatch(r"\d+", n)):
         on_disk = {n.split("/")[1] for n in docs if n.startswith(level + "/")} - {"zvx"}
@@ -135,11 +133,11 @@ def test_arrays_present_is_the_families_on_disk(case, tmp_path_factory):
 
 
 @pytest.mark.parametrize("case", PARITY_CASES)
-def test_cell_parity(case, tmp_path_factory):
+def test_cell_parity(case, tmp_path_factory, zv_written):
     """Every array zarr_vectors writes, zarrkit writes with equal decoded cells (vertices,
     fragment indexes, attributes, links and link fragments, manifests, object ids and
     attributes, groups)."""
-    zk, zv = stores(case, tmp_path_factory)
+    zk, zv = stores(case, tmp_path_factory, zv_written)
     ours, theirs = arrays(zk), arrays(zv)
     assert sorted(n for n in ours if "zvx" not in n.split("/")) == sorted(theirs)
     families = {n.split("/")[1] for n in theirs}

@@ -75,7 +75,7 @@ def _same_cells(zk: Path, zv: Path) -> None:
     assert [k for k in theirs if ours[k] != theirs[k]] == []
 
 
-@sample(6, 300)
+@sample(4, 300)
 @given(clouds(), st.sampled_from([1, 2, 4]))
 def test_anonymous_points_batches_box_and_cells(case, bpc):
     ndim, xyz, cuts, box = case
@@ -99,7 +99,7 @@ def test_anonymous_points_batches_box_and_cells(case, bpc):
             _same_cells(root / "zk.zv", root / "zv.zv")
 
 
-@sample(6, 300)
+@sample(4, 300)
 @given(clouds(), st.lists(st.sampled_from([0, 3, 7, 2**40 + 1, 2**62]), min_size=1, max_size=4, unique=True),
        st.data())
 def test_points_with_ids_batches_by_id_and_box(case, pool, data):
@@ -149,7 +149,7 @@ def line_sets(draw):
     return ndim, lines, [0, *batch_cuts, len(lines)], box
 
 
-@sample(6, 300)
+@sample(4, 300)
 @given(line_sets(), st.data())
 def test_polylines_batches_by_id_and_box(case, data):
     ndim, lines, cuts, box = case
@@ -191,7 +191,7 @@ def graphs(draw):
     return ndim, xyz, cuts, edges, box
 
 
-@sample(6, 300)
+@sample(4, 300)
 @given(graphs())
 def test_graph_batches_by_id_and_box(case):
     ndim, xyz, cuts, edges, box = case
