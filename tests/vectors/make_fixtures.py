@@ -85,6 +85,12 @@ def _graph(rng):
     return {"positions": nodes, "edges": edges, "edge_weight": rng.uniform(0, 5, len(edges)).astype("f4")}
 
 
+def _skeleton(rng):
+    nodes = _points(rng, 25)
+    parent = [int(rng.integers(0, i)) for i in range(1, len(nodes))]  # a random tree rooted at node 0
+    return {"positions": nodes, "edges": np.array([[i + 1, p] for i, p in enumerate(parent)], "i8")}
+
+
 def _torus(n_u=8, n_v=6):
     u, v = np.meshgrid(np.linspace(0, 2 * np.pi, n_u, endpoint=False), np.linspace(0, 2 * np.pi, n_v, endpoint=False))
     x = (22 + 9 * np.cos(v)) * np.cos(u)
@@ -116,11 +122,13 @@ CASES: dict[str, tuple[int, Callable[[Any], dict[str, np.ndarray]]]] = {
     "points": (11, _anon), "points_ids": (12, _ids), "polylines": (13, _polylines),
     "streamlines": (14, _streamlines), "graph": (15, _graph), "mesh_tri": (16, _mesh_tri),
     "mesh_quad": (17, _mesh_quad), "pyramid": (18, _pyramid), "points_2d": (19, _points_2d),
-    "streamlines_sharded": (14, _streamlines),
+    "streamlines_sharded": (14, _streamlines), "skeleton": (20, _skeleton),
 }
 KIND = {"points": "points", "points_ids": "points", "polylines": "polylines", "streamlines": "streamlines",
         "graph": "graph", "mesh_tri": "mesh", "mesh_quad": "mesh", "pyramid": "points", "points_2d": "points",
-        "streamlines_sharded": "streamlines"}
+        "streamlines_sharded": "streamlines", "skeleton": "graph"}
+#: kinds zarrkit reads but does not write (spec §2.8: skeleton is read-only in v1)
+READ_ONLY = {"skeleton"}
 #: per-chunk arrays in shards of 2 cells per axis (zarr_vectors' shard_shape=2)
 SHARDED = {"streamlines_sharded"}
 #: pyramid levels written by zarr_vectors' build_pyramid: (coarsen factor, sparsity factor) per level
@@ -195,6 +203,8 @@ def write_zv(case: str, path, *, parity: bool = False) -> None:
                         **extra)
     elif case == "graph":
         write_graph(path, d["positions"], d["edges"], link_attributes={"weight": d["edge_weight"]}, **kw)
+    elif case == "skeleton":  # depth-first order, implicit parent(i) = i - 1 within fragments
+        write_graph(path, d["positions"], d["edges"], kind="skeleton", **kw)
     else:
         write_mesh(path, d["positions"], d["faces"], **kw)
 
@@ -203,6 +213,8 @@ def write_zarrkit(case: str, path, *, batches: int = 1):
     """Store ``case`` with zarrkit in the parity layout; returns the open store."""
     import zarrkit.vectors as vx
 
+    if case in READ_ONLY:
+        raise ValueError(f"zarrkit does not write {case} stores")
     d, g = inputs(case), grid(case, parity=True)
     ids = True if case in ("points_ids", "pyramid") else None
     s = vx.create(str(path), KIND[case], bounds=g["bounds"], chunk_shape=g["chunk_shape"], bin_shape=g["bin_shape"],
