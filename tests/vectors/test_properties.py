@@ -216,6 +216,37 @@ def test_graph_batches_by_id_and_box(case):
             _same_cells(root / "zk.zv", root / "zv.zv")
 
 
+@st.composite
+def meshes(draw):
+    ndim, xyz, cuts, box = draw(clouds(min_n=3, max_n=40))
+    width = draw(st.sampled_from([3, 4]))
+    faces = []
+    for a, b in zip(cuts[:-1], cuts[1:]):  # faces of distinct vertices of this batch, winding as drawn
+        m = draw(st.integers(0, 2 * (b - a)))
+        faces.append(np.array([draw(st.permutations(range(b - a)))[:width] for _ in range(m)], np.int64)
+                     .reshape(-1, width) if b - a >= width else np.zeros((0, width), np.int64))
+    return ndim, xyz, cuts, faces, box
+
+
+@sample(4, 300)
+@given(meshes())
+def test_mesh_batches_by_id_and_box(case):
+    from tests.vectors.truth import face_set
+
+    ndim, xyz, cuts, faces, box = case
+    width = faces[0].shape[1]
+    s = _create(None, "mesh", ndim)
+    for (a, b), f in zip(zip(cuts[:-1], cuts[1:]), faces):
+        s.write_mesh(xyz[a:b], f)
+    every = np.concatenate([f + a for a, f in zip(cuts, faces)])
+    inside = s.read_mesh(box=box)
+    keep = in_box(xyz, *box)[every].all(1) if len(every) else np.zeros(0, bool)
+    assert inside.faces.shape[1:] == (width,) and face_set(inside.vertices, inside.faces) == face_set(xyz, every[keep])
+    for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        m = s.read_mesh(ids=[k])
+        assert _table(m.vertices) == _table(xyz[a:b]) and face_set(m.vertices, m.faces) == face_set(xyz[a:b], faces[k])
+
+
 @sample(40, 2000)
 @given(st.sampled_from([2, 3]), st.sampled_from([2, 3, 4]), st.data())
 def test_link_placement_parity(ndim, width, data):
