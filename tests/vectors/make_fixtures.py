@@ -1,7 +1,11 @@
 """Offline fixtures written by zarr_vectors 0.9.2 (spec §5), and the seeded inputs behind them.
 
 Each case is a small, seeded input (numpy only, no zarr_vectors needed) plus the zarr_vectors
-call that stores it.  ``python -m tests.vectors.make_fixtures`` rewrites
+call that stores it: anonymous points (4 bins per axis, negative coordinates, float32 and
+3-channel uint8 attributes), 2-D float64 points with a dictionary string attribute, id'd
+points with fine bins (§4 #1), polylines with a chunk re-entry, streamlines with object
+attributes and groups (also sharded), a graph with edge attributes, a skeleton, triangle and
+quad meshes, and a two-level per_object pyramid.  ``python -m tests.vectors.make_fixtures`` rewrites
 ``tests/data/vectors/zv-0.9.2/<case>.zv`` and ``<case>.npz`` (the input arrays, and for the
 pyramid what zarr_vectors reads back per level); the same inputs drive the metadata golden
 diff and cell parity tests, where :func:`write_zarrkit` stores them with zarrkit.
@@ -60,7 +64,7 @@ def _polylines(rng):
     lines = [_walk(rng, n, lo, hi) for n in (9, 4, 14, 1)]
     # a line that leaves chunk (0, 0) and comes back: two fragments in one chunk
     lines.append(np.array([[5, 5], [10, 8], [35, 8], [40, 12], [20, 14], [8, 20]], "f4"))
-    return _lines(lines) | {"chunk": np.array([30.0, 30.0])}
+    return _lines(lines)
 
 
 def _streamlines(rng):
@@ -148,6 +152,7 @@ def split_lines(d) -> list[np.ndarray]:
 
 
 def groups_of(d) -> dict[int, list[int]]:
+    """A case's groups as ``{group: [object, ...]}``, from its (group, object) pairs."""
     out: dict[int, list[int]] = {}
     for g, o in d["groups"].tolist():
         out.setdefault(g, []).append(o)
@@ -157,10 +162,8 @@ def groups_of(d) -> dict[int, list[int]]:
 def grid(case: str, *, parity: bool = False) -> dict[str, Any]:
     """Bounds, chunk and bin shape of a case.  ``parity``: the layout both writers share
     (id'd points with bin = chunk, spec §2.8); the fixture keeps zarr_vectors' finer bins."""
-    d = inputs(case) if case == "polylines" else {}
     if case == "polylines":
-        chunk = tuple(float(c) for c in d["chunk"])
-        return {"bounds": B2, "chunk_shape": chunk, "bin_shape": chunk}
+        return {"bounds": B2, "chunk_shape": (30.0, 30.0), "bin_shape": (30.0, 30.0)}
     if case == "points_2d":
         return {"bounds": B2, "chunk_shape": (30.0, 30.0), "bin_shape": (15.0, 15.0)}
     chunk = (40.0,) * 3
