@@ -31,8 +31,6 @@ from zarrkit.vectors.profile import PROFILE, LevelInfo, RootInfo
 
 __all__ = ["VectorInfo", "VectorStore", "create", "info", "open"]
 
-_open = open
-
 
 @dataclass
 class VectorInfo:
@@ -133,6 +131,8 @@ def open(url, mode: str = "r", *, storage_options=None) -> VectorStore:  # noqa:
     marker = meta.attributes.get("zarrkit") or {}
     options = dict(marker.get("options") or {}) if marker.get("format") == "vectors" else {}
     options.setdefault("kind", root.kind)
+    if "dtype" not in options and (verts := open_cells(store, "0/vertices", root.grid)) is not None:
+        options["dtype"] = np.dtype(verts.attributes.get("dtype", "float32")).name  # foreign: appends match its cells
     return VectorStore(store, root, options)
 
 
