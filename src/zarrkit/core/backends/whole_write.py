@@ -1,0 +1,96 @@
+"""Writing a chunk (or shard) that a write covers entirely, straight from the caller's values.
+
+A whole in-bounds chunk needs no read and no chunk-shaped staging array: the encoder reads
+the caller's block itself.  A C-contiguous block is encoded as it is; a strided or read-only one
+(a 512² tile of a larger image) is copied once into a per-thread buffer, checked against the fill
+value there and encoded from it.  A shard is handed to the sharding codec as the strided
+block: each inner chunk is copied once (see :mod:`zarrkit.core.shard_encode`), and a shard
+whose inner chunks are all fill encodes to nothing, so it is deleted rather than stored.
+
+Example:
+    >>> import numpy as np
+    >>> from zarrkit.storage import open_store
+    >>> from zarrkit.core.metadata import array_metadata
+    >>> from zarrkit.core.backends.base import Node
+from zarrkit.core.backends.shards import index_key
+    >>> store = open_store("memory://", mode="w")
+    >>> node = Node(store, "a", array_metadata((4, 4), "u2", (2, 2)))
+    >>> image = np.arange(16, dtype="u2").reshape(4, 4)
+    >>> write_whole(node, "a/c/1/1", image[2:, 2:], write_empty=False)
+    >>> node.meta.chain.decode(store.get("a/c/1/1")).tolist()
+    [[10, 11], [14, 15]]
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from zarrkit.core.backends.base import Node
+from zarrkit.core.backends.shards import index_key
+from zarrkit.core.codecs import CodecFailure
+from zarrkit.core.sharding import is_fill, shard_index_cache
+
+__all__ = ["write_whole"]
+
+#: chunks up to this size are staged in a reused per-thread buffer; larger ones allocate
+_SCRATCH_LIMIT = 16 * 2**20
+_local = threading.local()
+
+
+def _staging(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    table = getattr(_local, "buffers", None)
+    if table is None:
+        table = _local.buffers = {}
+    key = (shape, dtype.str)
+    buf = table.get(key)
+    if buf is None:
+        if len(table) > 4:
+            table.clear()
+        buf = table[key] = np.empty(shape, dtype=dtype)
+    return buf
+
+
+def write_whole(node: Node, key: str, block: np.ndarray, write_empty: bool) -> None:
+    """Encode the chunk-shaped ``block`` and store it at ``key``, or delete ``key`` if it is empty.
+
+    ``block`` covers the whole chunk (no padding) and has the array's dtype; it may be a
+    strided view of the caller's array and is never written to.
+
+    Example:
+        >>> import numpy as np
+        >>> from zarrkit.storage import open_store
+        >>> from zarrkit.core.metadata import array_metadata
+        >>> store = open_store("memory://", mode="w")
+        >>> node = Node(store, "a", array_metadata((2,), "u1", (2,)))
+        >>> write_whole(node, "a/c/0", np.zeros(2, "u1"), write_empty=False)
+        >>> store.exists("a/c/0")
+        False
+    """
+    meta = node.meta
+    chain = meta.chain
+    sharded = meta.sharding is not None
+    try:
+        if sharded:
+            # the shard codec checks each inner chunk; all of them fill -> None (not stored)
+            encoded = chain.encode(block)
+        else:
+            if block.dtype.kind == "O":
+                chunk = np.array(block, copy=True)  # numcodecs' vlen encoders want a writable array
+            elif block.flags.c_contiguous and block.flags.writeable:
+                chunk = block  # (some numcodecs filters refuse read-only buffers: those are staged)
+            elif block.nbytes <= _SCRATCH_LIMIT:
+                chunk = _staging(block.shape, block.dtype)
+                np.copyto(chunk, block)
+            else:
+                chunk = np.array(block, order="C", copy=True)
+            encoded = None if not write_empty and is_fill(chunk, meta.fill_value) else chain.encode(chunk)
+    except CodecFailure as failure:
+        raise node.decode_error(key, failure) from None
+    if sharded:
+        shard_index_cache.discard(index_key(node, key))
+    if encoded is None:
+        node.store.delete(key)
+    else:
+        node.store.set(key, encoded)
