@@ -176,6 +176,7 @@ def bench_core(
     workloads: Optional[str] = typer.Option(None, help="Comma-separated, e.g. a-read,c-point (default all)."),
     libs: Optional[str] = typer.Option(None, help="Comma-separated libraries (default every installed one)."),
     dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+    scale: Optional[str] = typer.Option(None, help="Instead: throughput and peak memory of both backends at these sizes, e.g. 4096,8192,16384."),
 ) -> None:
     """Core engine against zarr-python and tensorstore: bulk, sharded, point and chunk-loop workloads.
 
@@ -183,7 +184,7 @@ def bench_core(
     """
     from zarrkit.bench.core import main as bench_main
 
-    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, workloads=workloads, libs=libs, dir=dir)))
+    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, workloads=workloads, libs=libs, dir=dir, scale=scale)))
 
 
 @bench_app.command("image")
