@@ -125,6 +125,8 @@ def run_scale(sizes: list[int], reps: int, *, workdir: str | None = None,
         True
     """
     rows = []
+    if workdir:
+        os.makedirs(workdir, exist_ok=True)
     backends = backends or [b for b in BACKENDS if b != "zarrs" or _has_zarrista()]
     for n in sizes:
         root = tempfile.mkdtemp(prefix=f"zarrkit-scale-{n}-", dir=workdir)
