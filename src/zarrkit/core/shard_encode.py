@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from zarrkit.core.pool import run_all
+from zarrkit.core.pool import in_worker, run_all, usable_cores
 
 __all__ = ["assemble_shard", "encode_shard", "inner_block_slices"]
 
@@ -92,8 +92,14 @@ def encode_shard(codec, arr: np.ndarray, fill: np.ndarray) -> bytes | None:
             return None
         return inner.encode(buf)  # new bytes: the buffer is free again when this returns
 
-    pieces = run_all(one, blocks) if len(blocks) > 4 else [one(sl) for sl in blocks]
-    return assemble_shard(codec, pieces)
+    if len(blocks) <= 4 or in_worker():
+        return assemble_shard(codec, [one(sl) for sl in blocks])
+    # a few runs of consecutive inner chunks per worker: tiny inner chunks (2 KiB) would
+    # otherwise cost more in pool hand-offs than in encoding
+    groups = min(len(blocks), 4 * usable_cores())
+    bounds = [len(blocks) * g // groups for g in range(groups + 1)]
+    runs = run_all(lambda g: [one(sl) for sl in blocks[bounds[g]:bounds[g + 1]]], range(groups))
+    return assemble_shard(codec, [piece for run in runs for piece in run])
 
 
 def assemble_shard(codec, pieces: list[Any]) -> bytes | None:

@@ -39,10 +39,10 @@ from zarrkit.core.backends.shards import (
     scratch_for,
     shard_index,
 )
-from zarrkit.core.backends.whole_write import write_whole
+from zarrkit.core.backends.whole_write import write_whole, write_whole_shards
 from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.metadata import ArrayMetadata
-from zarrkit.core.pool import run_all
+from zarrkit.core.pool import in_worker, run_all
 from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.core.sharding import is_fill, shard_index_cache
 from zarrkit.errors import OutOfBoundsError
@@ -317,6 +317,13 @@ def write_plan(node: Node, plan: OrthogonalPlan, value: np.ndarray, write_empty:
 
         source = value[(*oidx, Ellipsis)] if full and region == meta.chunk_shape else None  # a view, also 0-d
         items.append((coords, produce, full, write_empty, None if full else cidx, source))
+    if meta.sharding is not None and not in_worker():
+        whole = [it for it in items if it[5] is not None and it[5].shape == meta.chunk_shape]
+        if len(whole) > 1:  # shard after shard, every core on each: see write_whole_shards
+            write_whole_shards(node, [(node.key(it[0]), it[5]) for it in whole], write_empty)
+            items = [it for it in items if not (it[5] is not None and it[5].shape == meta.chunk_shape)]
+    if not items:
+        return
     if len(items) == 1:
         _write_one(node, *items[0])
     else:
