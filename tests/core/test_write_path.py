@@ -115,3 +115,31 @@ def test_zstd_frames_decode_with_numcodecs_from_every_thread(level, checksum):
     for i in range(6):
         assert np.array_equal(np.frombuffer(reference.decode(out[i]), "u2"), data[i])
         assert codec.encode(data[i].view(np.uint8)) == out[i]  # same bytes on another thread
+
+
+def test_a_failed_shard_write_stops_the_pipeline_and_nothing_lands_afterwards(tmp_path, monkeypatch):
+    import time
+
+    from zarrkit.errors import StoreError
+
+    data = _image((64, 64), seed=5) + 1  # no empty inner chunk: every shard is stored
+    store = open_store(str(tmp_path / "a"), mode="w")
+    meta = core.create_array(store, "", core.array_metadata((64, 64), "u2", (8, 8), shards=(16, 16)))
+    real_set = type(store)._set
+    landed = []
+
+    def flaky_set(self, key, value):
+        if key == "c/1/2":
+            raise OSError("disk full")
+        time.sleep(0.002)  # a slow disk: the next shard is encoded meanwhile
+        real_set(self, key, value)
+        landed.append(key)
+
+    monkeypatch.setattr(type(store), "_set", flaky_set)
+    with pytest.raises(StoreError) as info:
+        core.write_region(store, "", ..., data, metadata=meta, backend="python")
+    assert "c/1/2" in str(info.value)
+    count = len(landed)
+    time.sleep(0.05)
+    assert len(landed) == count  # no write after the call returned
+    assert "c/1/3" not in landed and len(landed) < 16  # the pipeline stopped at the failure
