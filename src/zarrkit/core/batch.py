@@ -1,9 +1,10 @@
 """Batched chunk functions: write or read many chunks of one array in one call.
 
 :func:`write_chunks` encodes the chunks on the core thread pool and stores them with
-``set_many``, a window of chunks at a time while the next window encodes; on a sharded array with ``inner=True`` it groups inner chunks by shard and
-rewrites each touched shard once.  :func:`read_chunks` fetches the stored objects with one
-``get_many`` and decodes them on the pool.  Both take chunk coordinates on the write/read
+``set_many``, a window of chunks at a time while the next window encodes; on a sharded
+array with ``inner=True`` it groups inner chunks by shard and rewrites each touched shard
+once.  :func:`read_chunks` fetches the stored objects with one ``get_many`` and decodes
+them on the pool.  Both take chunk coordinates on the write/read
 grid, exactly as :func:`zarrkit.core.write_chunk` / :func:`zarrkit.core.read_chunk` do.
 
 For variable-length arrays (``bytes`` / ``str`` data types) a value that is not an array
