@@ -30,6 +30,7 @@ __all__ = ["assemble_shard", "encode_shard", "inner_block_slices"]
 
 _ABSENT = np.uint64(2**64 - 1)
 _local = threading.local()
+_SCRATCH_LIMIT = 4 * 2**20
 
 
 def inner_block_slices(codec) -> list[tuple[slice, ...]]:
@@ -80,11 +81,12 @@ def encode_shard(codec, arr: np.ndarray, fill: np.ndarray) -> bytes | None:
     blocks = inner_block_slices(codec)
     shape = inner.spec.shape
     by_object = arr.dtype.kind == "O"
+    big = inner.spec.nbytes > _SCRATCH_LIMIT  # not kept per thread: allocated per inner chunk
 
     def one(sl: tuple[slice, ...]) -> bytes | None:
         block = arr[sl]
-        if by_object:
-            buf = np.array(block, copy=True)  # numcodecs' vlen encoders want a writable array
+        if by_object or big:
+            buf = np.array(block, copy=True)  # (numcodecs' vlen encoders want a writable array)
         else:
             buf = _scratch(shape, arr.dtype)
             np.copyto(buf, block)

@@ -37,8 +37,9 @@ from zarrkit.core.sharding import is_fill, shard_index_cache
 
 __all__ = ["write_whole", "write_whole_shards"]
 
-#: chunks up to this size are staged in a reused per-thread buffer; larger ones allocate
-_SCRATCH_LIMIT = 16 * 2**20
+#: chunks up to this size are staged in a reused per-thread buffer (what each pool thread
+#: keeps between calls); larger ones allocate, a cost small beside their encode
+_SCRATCH_LIMIT = 4 * 2**20
 _local = threading.local()
 
 
