@@ -240,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--libs", default=",".join(LIBS), help="comma-separated (default: every installed one)")
     parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes (default: the system's)")
     parser.add_argument("--no-progress", action="store_true", help="draw no progress bars")
+    parser.add_argument("--scale", default=None, metavar="SIZES",
+                        help="instead: the scale benchmark (zarrkit.bench.core_scale) at these comma-separated "
+                             "sizes, e.g. 4096,8192,16384: throughput and peak memory per backend")
     parser.add_argument("--child", nargs=3, metavar=("LIB", "WORKLOAD", "ROOT"), help=argparse.SUPPRESS)
     return parser
 
@@ -256,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(*args.child, args.reps, args.size)))
         return 0
+    if args.scale:
+        return _scale(parser, args)
     try:
         check_size(args.size)
     except ValueError as err:
@@ -268,6 +273,26 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)  # 12 N² bytes: gigabytes at the spec's size
+
+
+def _scale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--scale``: the band-by-band throughput and memory benchmark at several sizes."""
+    from zarrkit.bench.core_scale import WORKLOADS as SCALE_WORKLOADS
+    from zarrkit.bench.core_scale import print_scale, run_scale
+
+    try:
+        sizes = [int(s) for s in args.scale.split(",")]
+        for n in sizes:
+            check_size(n)
+    except ValueError as err:
+        parser.error(f"--scale: {err}")
+    asked = args.workloads.split(",")
+    workloads = [w for w in SCALE_WORKLOADS if w in asked] or SCALE_WORKLOADS
+    backends = [lib.split("-", 1)[1] for lib in args.libs.split(",") if lib in ZARRKIT_LIBS and _available(lib)]
+    print(f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); python {sys.version.split()[0]}")
+    rows = run_scale(sizes, args.reps, workdir=args.dir, backends=backends or None, workloads=workloads)
+    print_scale(rows, args.reps)
+    return 0
 
 
 def _run(args: argparse.Namespace, root: str) -> int:

@@ -79,14 +79,7 @@ def run_image_benchmark(size: int = 4096, reps: int = 5, *, workdir: str | None 
         >>> rows[0].operation, sorted(sizes)                    # doctest: +SKIP
         ('write, no pyramid', ['fits', 'xarray', 'zarrkit'])
     """
-    from zarrkit import image
-
-    n = size
-    rng = np.random.default_rng(0)
-    img = rng.normal(1000, 30, (n, n)).astype("f4")
-    var = np.full((n, n), 900, "f4")
-    mask = image.Mask.from_planes({f"P{i}": rng.random((n, n)) > 0.995 for i in range(20)})
-    arch = image.ImageArchive(img, variance=var, mask=mask)
+    arch = bench_archive(size)
     root = tempfile.mkdtemp(prefix="zarrkit-image-bench-", dir=workdir)
     try:
         # only this bar: a bar drawn by the timed calls themselves would be timed too
@@ -94,6 +87,22 @@ def run_image_benchmark(size: int = 4096, reps: int = 5, *, workdir: str | None 
             return _measure(arch, root, reps, advance)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def bench_archive(n: int):
+    """The benchmark's archive: N² float32 image, constant variance, 20-plane mask (seeded).
+
+    Example:
+        >>> bench_archive(8).mask.array.shape
+        (8, 8)
+    """
+    from zarrkit import image
+
+    rng = np.random.default_rng(0)
+    img = rng.normal(1000, 30, (n, n)).astype("f4")
+    var = np.full((n, n), 900, "f4")
+    mask = image.Mask.from_planes({f"P{i}": rng.random((n, n)) > 0.995 for i in range(20)})
+    return image.ImageArchive(img, variance=var, mask=mask)
 
 
 MEASURED_ROWS = 7  # the rows _measure adds; the bar counts them
@@ -197,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reps", type=int, default=5, help="timed runs per operation, after one warm-up")
     parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes (default: the system's)")
     parser.add_argument("--no-progress", action="store_true", help="draw no progress bars")
+    parser.add_argument("--mask-codecs", default=None, metavar="OPTIONS",
+                        help="also measure these blosc options on the mask alone: cname:clevel[:shuffle],... "
+                             "or 'default' (see zarrkit.bench.image_mask)")
     return parser
 
 
@@ -215,7 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     with progress.enabled(not args.no_progress):
         rows, sizes = run_image_benchmark(args.size, args.reps, workdir=args.dir)
     print_image_table(rows, sizes, args.size, args.reps)
+    if args.mask_codecs:
+        _mask_table(args, sizes["zarrkit"])
     return 0
+
+
+def _mask_table(args: argparse.Namespace, archive_bytes: int) -> None:
+    from zarrkit.bench.image_mask import measure_mask_codecs, parse_options, print_mask_table
+    from zarrkit.image import layout
+
+    mask = bench_archive(args.size).mask
+    packed = layout.pack_mask_word(np.asarray(mask.array), 0, [p.bit for p in mask.planes])
+    rows = measure_mask_codecs(packed, parse_options(args.mask_codecs), args.reps, workdir=args.dir)
+    print_mask_table(rows, packed.shape, packed.dtype, args.reps, archive_bytes)
 
 
 if __name__ == "__main__":

@@ -155,15 +155,15 @@ def _bench_args(**options: object) -> list[str]:
     default, and the bars follow the global ``--no-progress``.
 
     Example:
-        >>> _bench_args(size=512, reps=None)[:2]
-        ['--size', '512']
+        >>> _bench_args(size=512, reps=None)[:2], _bench_args(mask_codecs="zstd:2")[:2]
+        (['--size', '512'], ['--mask-codecs', 'zstd:2'])
     """
     from zarrkit import progress
 
     argv: list[str] = []
     for name, value in options.items():
         if value is not None:
-            argv += [f"--{name}", str(value)]
+            argv += [f"--{name.replace('_', '-')}", str(value)]
     return argv if progress.is_enabled() else [*argv, "--no-progress"]
 
 
@@ -176,6 +176,8 @@ def bench_core(
     workloads: Optional[str] = typer.Option(None, help="Comma-separated, e.g. a-read,c-point (default all)."),
     libs: Optional[str] = typer.Option(None, help="Comma-separated libraries (default every installed one)."),
     dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+    scale: Optional[str] = typer.Option(
+        None, help="Instead: throughput and peak memory of both backends at these sizes, e.g. 4096,8192,16384."),
 ) -> None:
     """Core engine against zarr-python and tensorstore: bulk, sharded, point and chunk-loop workloads.
 
@@ -183,7 +185,7 @@ def bench_core(
     """
     from zarrkit.bench.core import main as bench_main
 
-    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, workloads=workloads, libs=libs, dir=dir)))
+    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, workloads=workloads, libs=libs, dir=dir, scale=scale)))
 
 
 @bench_app.command("image")
@@ -191,6 +193,8 @@ def bench_image(
     size: Optional[int] = typer.Option(None, help="Image side N (default 4096, the spec's)."),
     reps: Optional[int] = typer.Option(None, help="Timed runs per operation, after one warm-up (default 5)."),
     dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
+    mask_codecs: Optional[str] = typer.Option(
+        None, help="Also time blosc options on the mask alone: cname:clevel[:shuffle],... or 'default'."),
 ) -> None:
     """Image archives against astropy FITS and xarray.to_zarr.
 
@@ -198,7 +202,7 @@ def bench_image(
     """
     from zarrkit.bench.image import main as bench_main
 
-    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, dir=dir)))
+    raise typer.Exit(bench_main(_bench_args(size=size, reps=reps, dir=dir, mask_codecs=mask_codecs)))
 
 
 @bench_app.command("hcs")

@@ -1,9 +1,10 @@
 """Batched chunk functions: write or read many chunks of one array in one call.
 
-:func:`write_chunks` encodes every chunk on the core thread pool and stores them with one
-``set_many``; on a sharded array with ``inner=True`` it groups inner chunks by shard and
-rewrites each touched shard once.  :func:`read_chunks` fetches the stored objects with one
-``get_many`` and decodes them on the pool.  Both take chunk coordinates on the write/read
+:func:`write_chunks` encodes the chunks on the core thread pool and stores them with
+``set_many``, a window of chunks at a time while the next window encodes; on a sharded
+array with ``inner=True`` it groups inner chunks by shard and rewrites each touched shard
+once.  :func:`read_chunks` fetches the stored objects with one ``get_many`` and decodes
+them on the pool.  Both take chunk coordinates on the write/read
 grid, exactly as :func:`zarrkit.core.write_chunk` / :func:`zarrkit.core.read_chunk` do.
 
 For variable-length arrays (``bytes`` / ``str`` data types) a value that is not an array
@@ -26,6 +27,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import wait
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,7 @@ from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.context import node_path
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.node import array_node, check_codecs
-from zarrkit.core.pool import run_all
+from zarrkit.core.pool import run_all, submit, usable_cores
 from zarrkit.core.sharding import is_fill, shard_index_cache
 from zarrkit.errors import OutOfBoundsError, ReadOnlyError, ShapeMismatchError
 
@@ -120,7 +122,28 @@ def _encode(node: Node, coords: tuple[int, ...], chunk: np.ndarray, write_empty:
 
 
 def _store_all(node: Node, items: list[tuple[tuple[int, ...], np.ndarray]], write_empty: bool) -> int:
-    encoded = run_all(lambda it: _encode(node, it[0], it[1], write_empty), items)
+    """Encode and store in windows: window k + 1 encodes on the pool while window k is stored
+    (one ``set_many`` each), so encoded bytes for at most two windows are held at once."""
+    # variable-length values can fail to encode (a wrong element type): all of them are
+    # encoded before the first store, so such a call changes nothing
+    window = max(1, len(items)) if node.meta.dtype.kind == "O" else 4 * usable_cores()
+    stored = 0
+    pending = None
+    try:
+        for start in range(0, len(items), window):
+            encoded = run_all(lambda it: _encode(node, it[0], it[1], write_empty), items[start:start + window])
+            if pending is not None:
+                stored += pending.result()
+            pending = submit(_store_window, node, encoded)
+        if pending is not None:
+            stored += pending.result()
+    finally:
+        if pending is not None:
+            wait([pending])  # on a failure too: nothing keeps writing after the call returns
+    return stored
+
+
+def _store_window(node: Node, encoded: list[tuple[str, bytes | None]]) -> int:
     if node.meta.sharding is not None:
         for key, _ in encoded:
             shard_index_cache.discard(shards.index_key(node, key))

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-__all__ = ["in_worker", "run_all", "usable_cores"]
+__all__ = ["in_worker", "run_all", "submit", "usable_cores"]
 
 T = TypeVar("T")
 
@@ -79,3 +79,23 @@ def run_all(fn: Callable[..., T], items: Iterable[Any], *, star: bool = False) -
         wait(pending)
         raise failed.exception()
     return [f.result() for f in futures]
+
+
+def submit(fn: Callable[..., T], *args: Any) -> Future:
+    """Run ``fn(*args)`` on the pool and return its future; inside a worker, run it now.
+
+    For pipelines that overlap one step with the next (a shard's store write with the next
+    shard's encode); the caller must wait for the future before it returns.
+
+    Example:
+        >>> submit(pow, 2, 5).result()
+        32
+    """
+    if in_worker():
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as err:  # the caller sees it from result(), as from a worker
+            done.set_exception(err)
+        return done
+    return _get_executor().submit(fn, *args)

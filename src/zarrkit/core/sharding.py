@@ -41,6 +41,7 @@ from zarrkit.core.codecs import (
     register_codec,
 )
 from zarrkit.core.pool import run_all
+from zarrkit.core.shard_encode import assemble_shard, encode_shard
 from zarrkit.errors import MetadataError
 
 __all__ = ["MISSING", "ShardIndexCache", "ShardingCodec", "is_fill", "shard_index_cache"]
@@ -67,6 +68,8 @@ def is_fill(arr: np.ndarray, fill: np.ndarray) -> bool:
             arr = np.ascontiguousarray(arr)
         bits = np.asarray(fill, dtype=arr.dtype).view(ui)[()]
         view = arr.reshape(-1).view(ui) if arr.flags.c_contiguous else arr.T.reshape(-1).view(ui)
+        if view.size and (view[0] != bits or view[-1] != bits or view[view.size // 2] != bits):
+            return False  # most chunks written hold data: settle it without a pass over them
         return not bool((view != bits).any())
     raw = np.ascontiguousarray(arr).view(np.uint8).reshape(-1, size)
     return bool((raw == np.frombuffer(np.asarray(fill, arr.dtype).tobytes(), np.uint8)).all())
@@ -189,31 +192,11 @@ class ShardingCodec(ArrayBytesCodec):
 
     def encode(self, arr: np.ndarray, spec: ChunkSpec) -> bytes | None:
         """The shard's bytes; ``None`` when every inner chunk equals the fill value."""
-        n = int(np.prod(self.per_shard))
-        fill = spec.fill
-        inner = self.inner
-
-        def one(i: int) -> bytes | None:
-            block = arr[self.inner_slices(i)]
-            if is_fill(block, fill):
-                return None
-            return inner.encode(np.ascontiguousarray(block))
-
-        return self.assemble(run_all(one, range(n)) if n > 4 else [one(i) for i in range(n)])
+        return encode_shard(self, arr, spec.fill)
 
     def assemble(self, pieces: list[Any]) -> bytes | None:
         """Concatenate encoded inner chunks (``None`` = absent) in C order and add the index."""
-        if all(p is None for p in pieces):
-            return None
-        index = np.full((len(pieces), 2), MISSING, dtype="u8")
-        offset = self.index_nbytes if self.index_location == "start" else 0
-        for i, p in enumerate(pieces):
-            if p is not None:
-                index[i] = (offset, len(p))
-                offset += len(p)
-        raw_index = self.index_chain.encode(index.reshape(*self.per_shard, 2))
-        body = b"".join(p for p in pieces if p is not None)
-        return raw_index + body if self.index_location == "start" else body + raw_index
+        return assemble_shard(self, pieces)
 
     def canonical(self, shard: bytes) -> bytes:
         """The same shard with its inner chunks laid out in C order, as :meth:`assemble` does.

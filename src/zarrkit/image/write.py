@@ -171,7 +171,8 @@ def _write_nodes(archive: ImageArchive, writer: ArchiveWriter, bars: contextlib.
             packed = layout.pack_mask_word(archive.mask.array, k, [p.bit for p in planes])
             mattrs = cf.flag_attributes([(p.name, p.bit - 32 * k) for p in planes])
             mattrs["zarrkit"] = {"planes": [{"name": p.name, "bit": int(p.bit), "description": p.description} for p in planes]}
-            b.array(path, packed, spatial_dims, sp_chunks, sp_shards, mattrs)
+            b.array(path, packed, spatial_dims, sp_chunks, sp_shards, mattrs,
+                    compressors=layout.codecs_for(packed.dtype, b.profile, mask=True)["compressors"])
             names.append(path)
         contents["mask"] = names
     y0, x0 = (int(v) for v in archive.origin)

@@ -39,9 +39,10 @@ from zarrkit.core.backends.shards import (
     scratch_for,
     shard_index,
 )
+from zarrkit.core.backends.whole_write import write_whole, write_whole_shards
 from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.metadata import ArrayMetadata
-from zarrkit.core.pool import run_all
+from zarrkit.core.pool import in_worker, run_all
 from zarrkit.core.selection import OrthogonalPlan, PointPlan, index_tuple
 from zarrkit.core.sharding import is_fill, shard_index_cache
 from zarrkit.errors import OutOfBoundsError
@@ -259,7 +260,7 @@ def _chunk_region(meta: ArrayMetadata, coords: tuple[int, ...]) -> tuple[int, ..
 
 
 def _write_one(node: Node, coords, producer: Callable[[np.ndarray], None], full: bool, write_empty: bool,
-               csel: tuple | None = None) -> None:
+               csel: tuple | None = None, source: np.ndarray | None = None) -> None:
     """Write one stored chunk: whole without reading, else read-modify-write under its lock.
 
     A partial write into a shard (``csel``, the shard-local selection, given) re-encodes only
@@ -269,6 +270,9 @@ def _write_one(node: Node, coords, producer: Callable[[np.ndarray], None], full:
     key = node.key(coords)
     if full:
         region = _chunk_region(meta, coords)
+        if source is not None and source.shape == meta.chunk_shape:
+            write_whole(node, key, source, write_empty)  # encoded from the caller's values, no staging array
+            return
         if region == meta.chunk_shape:
             chunk = np.empty(meta.chunk_shape, dtype=meta.dtype)
         else:
@@ -311,7 +315,15 @@ def write_plan(node: Node, plan: OrthogonalPlan, value: np.ndarray, write_empty:
             def produce(chunk, oidx=oidx, cidx=cidx):
                 chunk[cidx] = value[oidx]
 
-        items.append((coords, produce, full, write_empty, None if full else cidx))
+        source = value[(*oidx, Ellipsis)] if full and region == meta.chunk_shape else None  # a view, also 0-d
+        items.append((coords, produce, full, write_empty, None if full else cidx, source))
+    if meta.sharding is not None and not in_worker():
+        whole = [it for it in items if it[5] is not None and it[5].shape == meta.chunk_shape]
+        if len(whole) > 1:  # shard after shard, every core on each: see write_whole_shards
+            write_whole_shards(node, [(node.key(it[0]), it[5]) for it in whole], write_empty)
+            items = [it for it in items if not (it[5] is not None and it[5].shape == meta.chunk_shape)]
+    if not items:
+        return
     if len(items) == 1:
         _write_one(node, *items[0])
     else:

@@ -112,6 +112,9 @@ class BytesBytesCodec(CodecStage):
 
     #: when set, ``decode_into`` writes straight into a caller's buffer (saves a copy)
     decodes_into = False
+    #: when set, ``encode`` takes any C-contiguous buffer (a flat uint8 view of the chunk)
+    #: the way it takes ``bytes``, so the chain skips the ``tobytes`` copy
+    encodes_views = False
 
     def encode(self, buf: Any) -> Any:
         raise NotImplementedError

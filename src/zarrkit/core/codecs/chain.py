@@ -56,6 +56,15 @@ class CodecChain:
             and len(self.bytes_bytes) <= 1
             and all(c.decodes_into for c in self.bytes_bytes)
         )
+        # Encode fast path: the same native `bytes` layout, followed by compressors that take
+        # a view, encode from the chunk's own memory (no `tobytes` copy of every chunk).
+        self.encodes_view = (
+            not self.array_array
+            and isinstance(ab, BytesCodec)
+            and ab.stored_dtype(spec.dtype) == spec.dtype
+            and bool(self.bytes_bytes)
+            and all(c.encodes_views for c in self.bytes_bytes)
+        )
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [c.to_dict() for c in (*self.array_array, self.array_bytes, *self.bytes_bytes)]
@@ -66,6 +75,11 @@ class CodecChain:
 
     def encode(self, arr: np.ndarray) -> bytes | None:
         """Encode a chunk-shaped array; ``None`` for a shard whose inner chunks are all empty."""
+        if self.encodes_view and arr.dtype == self.spec.dtype and arr.flags.c_contiguous:
+            buf = arr.reshape(-1).view(np.uint8)
+            for codec in self.bytes_bytes:
+                buf = codec.encode(buf)
+            return bytes(buf) if not isinstance(buf, bytes) else buf
         for codec in self.array_array:
             arr = codec.encode(arr)
         buf = self.array_bytes.encode(arr, self.inner_spec)

@@ -18,6 +18,7 @@ __all__ = ["Crc32cCodec"]
 
 class Crc32cCodec(BytesBytesCodec):
     name = "crc32c"
+    encodes_views = True
 
     def to_dict(self):
         return {"name": "crc32c"}
