@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from zarrkit.core.backends import bulk
 from zarrkit.core.backends.base import Capabilities, Node
 from zarrkit.core.backends.shards import (
     Consumer,
@@ -196,6 +197,8 @@ def _full_cover(csel: tuple, chunk_shape: tuple[int, ...]) -> bool:
 
 def read_plan(node: Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = "fill") -> None:
     """Fill ``out`` (the plan's full shape, integer axes kept) from the touched chunks."""
+    if bulk.read_box(node, plan, out, missing):  # step-1 boxes: decoded straight into ``out``
+        return
     meta = node.meta
     grid_chunk = meta.read_chunks
     fill = meta.fill_value
