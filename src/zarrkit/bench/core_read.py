@@ -4,9 +4,10 @@ next to the machine's own floors, measured in the same run.
   a-read   uint16 N x N, 512² chunks, bytes + zstd(3), read whole
   b-read   the same in 4096² shards of 256² inner chunks, read whole
 
-Each (workload, library) runs in its own subprocess (``zarrkit.bench.core``'s child: a warm-up,
-then ``--reps`` timed reads), over ``--rounds`` rounds in alternating library order, so load
-spikes on a shared machine hit every library alike.  Reported per library: the median wall
+Each library runs in its own subprocess per round (it opens the array and reads it once to
+warm up); the parent then asks every library for one timed read in turn, ``--reps`` times
+(alternating the order), so load spikes on a shared machine hit every library alike.  The
+values of each library's last read are checked against the source.  Reported per library: the median wall
 time, the median CPU seconds per GB of decoded data (the process's own CPU: the honest metric
 on a busy machine) and both as ratios against the best peer (``ratio = peer / zarrkit``,
 > 1: zarrkit is faster).  The floors, measured in a subprocess of their own, are:
@@ -17,7 +18,7 @@ on a busy machine) and both as ratios against the best peer (``ratio = peer / za
 
 Their sum is what any library must spend on a read into a new array; CPU above it is overhead.
 
-    python -m zarrkit.bench.core_read --size 4096 --reps 5 --rounds 3
+    python -m zarrkit.bench.core_read --size 4096 --reps 7 --rounds 3
     python -m zarrkit.bench.core_read --size 512 --reps 1 --rounds 1    # a smoke run
 """
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from zarrkit.bench import RATIO_RULE, format_speedup
 
-__all__ = ["floors", "load_average", "main", "run_child", "summarise"]
+__all__ = ["floors", "interleaved", "load_average", "main", "serve", "summarise"]
 
 PEERS = ["zarr-python", "zarr-python+zarrs", "tensorstore"]
 OURS = ["zarrkit-python", "zarrkit-zarrs", "zarrkit-auto"]
@@ -134,23 +135,67 @@ def _available(lib: str) -> bool:
         return False
 
 
-def run_child(lib: str, workload: str, root: str, reps: int, n: int) -> list[dict] | str:
-    """One (library, workload) in its own process (``zarrkit.bench.core``'s child): its reps,
-    or a one-line ``"failed: ..."``.
+def serve(lib: str, workload: str, root: str) -> None:
+    """The child: open ``workload``'s array with ``lib``, read it once, then answer one line
+    ``[wall, cpu]`` per timed read asked on stdin; ``check`` answers whether the values are right.
 
     Example:
-        >>> run_child("zarrkit-python", "a-read", "/nonexistent", 1, 512)[:7]
+        >>> serve("zarrkit-python", "a-read", "/nonexistent")  # doctest: +SKIP
+    """
+    from zarrkit.bench.core import _open, _run_once
+
+    handle = _open(lib, os.path.join(root, "data.zarr", workload[0]))
+    state: dict = {}
+    _run_once(lib, workload, root, handle, None, state)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "check":
+            ok = np.array_equal(np.asarray(state["out"]), np.load(os.path.join(root, "a.npy"), mmap_mode="r"))
+            print(json.dumps(bool(ok)), flush=True)
+            continue
+        state.pop("out", None)  # the previous result is freed before the next read, as in a loop
+        c0 = time.process_time()
+        wall = _run_once(lib, workload, root, handle, None, state)
+        print(json.dumps([wall, time.process_time() - c0]), flush=True)
+
+
+def interleaved(libs: list[str], workload: str, root: str, reps: int) -> tuple[dict, dict]:
+    """One child per library, asked for a timed read in turn: ``({lib: [rep, ...]}, {lib: failure})``.
+
+    Example:
+        >>> interleaved(["zarrkit-python"], "a-read", "/nonexistent", 1)[1]["zarrkit-python"][:7]
         'failed:'
     """
-    cmd = [sys.executable, "-m", "zarrkit.bench.core", "--child", lib, workload, root, "--reps", str(reps),
-           "--size", str(n)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        return "failed: " + ((done.stderr.strip().splitlines() or ["?"])[-1])[:80]
-    got = json.loads(done.stdout.strip().splitlines()[-1])
-    if got.get("verified") is False:
-        return "failed: wrong values"
-    return got["reps"]
+    children, failed = {}, {}
+    for lib in libs:
+        proc = subprocess.Popen([sys.executable, "-m", "zarrkit.bench.core_read", "--serve", lib, workload, root],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if proc.stdout.readline().strip() == "ready":
+            children[lib] = proc
+        else:
+            proc.stdin.close()
+            failed[lib] = "failed: " + ((proc.stderr.read().strip().splitlines() or ["?"])[-1])[:80]
+            proc.wait()
+    reps_of: dict[str, list[dict]] = {lib: [] for lib in children}
+    try:
+        for rep in range(reps):
+            for lib in (list(children) if rep % 2 == 0 else list(children)[::-1]):
+                proc = children[lib]
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                wall, cpu = json.loads(proc.stdout.readline())
+                reps_of[lib].append({"wall": wall, "own_cpu": cpu})
+        for lib, proc in children.items():
+            proc.stdin.write("check\n")
+            proc.stdin.flush()
+            if not json.loads(proc.stdout.readline()):
+                failed[lib] = "failed: wrong values"
+                del reps_of[lib]
+    finally:
+        for proc in children.values():
+            proc.stdin.close()
+            proc.wait()
+    return reps_of, failed
 
 
 def load_average() -> str:
@@ -177,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="subprocesses per library, alternating order (default 3)")
     parser.add_argument("--libs", default=",".join(PEERS + OURS), help="comma-separated (default: every installed one)")
     parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes")
+    parser.add_argument("--serve", nargs=3, metavar=("LIB", "WORKLOAD", "ROOT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:
+        serve(*args.serve)
+        return 0
     from zarrkit.bench.core import check_size, prepare
 
     try:
@@ -193,15 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         gb = args.size * args.size * 2 / 1e9
         reps: dict[tuple[str, str], list] = {}
         failed: dict[tuple[str, str], str] = {}
-        for r in range(args.rounds):
-            order = libs if r % 2 == 0 else libs[::-1]
+        for _ in range(args.rounds):
             for workload in WORKLOADS:
-                for lib in order:
-                    got = run_child(lib, workload, root, args.reps, args.size)
-                    if isinstance(got, str):
-                        failed[(workload, lib)] = got
-                    else:
-                        reps.setdefault((workload, lib), []).extend(got)
+                got, bad = interleaved(libs, workload, root, args.reps)
+                for lib, lib_reps in got.items():
+                    reps.setdefault((workload, lib), []).extend(lib_reps)
+                failed.update({(workload, lib): why for lib, why in bad.items()})
         print(f"load at end {load_average()}; medians over {args.rounds} rounds x {args.reps} reps; {RATIO_RULE}")
         _report(libs, reps, failed, floor, gb)
     finally:
@@ -227,7 +273,7 @@ def _report(libs, reps, failed, floor, gb) -> None:
                 continue
             s = stats[lib]
             mine = lib in OURS
-            print(f"{lib:18} {s['wall']:>8.3f}s {gb * 1e3 / s['wall']:>7.0f} {s['cpu_gb']:>9.2f} "
+            print(f"{lib:18} {s['wall'] * 1e3:>7.1f}ms {gb * 1e3 / s['wall']:>7.0f} {s['cpu_gb']:>9.2f} "
                   f"{s['cpu_gb'] - total:>+10.2f} "
                   f"{format_speedup(best_wall, s['wall']) if mine else '':>20} "
                   f"{format_speedup(best_cpu, s['cpu_gb']) if mine else '':>7}")

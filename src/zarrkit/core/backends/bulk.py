@@ -224,8 +224,8 @@ def _drain(jobs: list) -> None:
 
 
 def _loops() -> int:
-    # one loop per core keeps every core decoding; one more reads while they do
-    return usable_cores() + 1
+    # as many loops as the core pool has workers: every core decodes while others wait on reads
+    return max(2, usable_cores() * 2)
 
 
 def _serial(jobs: list) -> None:
