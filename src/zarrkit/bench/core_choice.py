@@ -9,9 +9,10 @@ operation the table gives, over all rounds,
 
     ratio = zarrs time / python time     (> 1: python is faster)
 
-for the wall time and for the process's CPU time, then the faster backend by wall time,
-next to what ``AUTO_TABLE`` says now (``differs``: update the table from this run).  The
-README's rows are printed last, ready to paste.
+for the process's CPU time and for the wall time, then the backend that needed less CPU
+(the one ``auto`` should use: on a shared machine CPU time per call is stable where wall
+time is not), next to what ``AUTO_TABLE`` says now (``differs``: update the table).  The
+README's rows are printed last.
 
     python -m zarrkit.bench.core_choice --size 4096 --reps 3 --rounds 3
     python -m zarrkit.bench.core_choice --size 512 --reps 1 --rounds 1     # a smoke run
@@ -158,22 +159,21 @@ def _ratio(times: dict, workloads: list[str]) -> tuple[str, float] | None:
 
 
 def _report(walls: dict, cpus: dict) -> None:
-    print(f"\n{'operation':32} {'workloads':18} {'wall zarrs/python':>18} {'CPU zarrs/python':>17} "
-          f"{'faster':>7} {'AUTO_TABLE':>11}")
+    print(f"\n{'operation':32} {'workloads':18} {'CPU zarrs/python':>17} {'wall zarrs/python':>18} "
+          f"{'less CPU':>9} {'AUTO_TABLE':>11}")
     rows = []
     for op, workloads in WORKLOADS_OF.items():
         wall, cpu = _ratio(walls, workloads), _ratio(cpus, workloads)
-        if wall is None:
-            print(f"{op:32} {','.join(workloads):18} {'-':>18}")
+        if wall is None or cpu is None:
+            print(f"{op:32} {','.join(workloads):18} {'-':>17}")
             continue
         now = AUTO_TABLE.get(op, ("?", 0))[0]
-        mark = "" if now == wall[0] else "  differs"
-        print(f"{op:32} {','.join(workloads):18} {wall[1]:>17.2f}x {cpu[1] if cpu else 0:>16.2f}x "
-              f"{wall[0]:>7} {now:>11}{mark}")
-        rows.append((op, wall[0], wall[1]))
-    print("\nREADME rows (operation | auto uses | zarrs time / python time):")
-    for op, backend, ratio in rows:
-        print(f"| {op} | `{backend}` | {ratio:.2f}x |")
+        mark = "" if now == cpu[0] else "  differs"
+        print(f"{op:32} {','.join(workloads):18} {cpu[1]:>16.2f}x {wall[1]:>17.2f}x {cpu[0]:>9} {now:>11}{mark}")
+        rows.append((op, cpu[0], cpu[1], wall[1]))
+    print("\nREADME rows (operation | auto uses | CPU time, zarrs / python | wall time, zarrs / python):")
+    for op, backend, cpu_ratio, wall_ratio in rows:
+        print(f"| {op} | `{backend}` | {cpu_ratio:.2f}x | {wall_ratio:.2f}x |")
 
 
 if __name__ == "__main__":

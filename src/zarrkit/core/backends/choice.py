@@ -2,7 +2,7 @@
 
 ``backend=`` on the call (or the handle), else ``configure(backend=...)``, else
 ``ZARRKIT_CORE_BACKEND``, else ``"auto"``.  ``"auto"`` looks the call's operation up in
-:data:`AUTO_TABLE` (which backend was faster for it, measured with
+:data:`AUTO_TABLE` (which backend was faster for it, by CPU time per call, measured with
 ``python -m zarrkit.bench.core_choice``); where that is ``zarrs``, it is used when its
 :func:`~zarrkit.core.backends.base.refusal` is ``None`` for the call, else ``python``.  An
 automatic fallback is logged and counted in ``core.stats()`` (``fallback`` and
@@ -36,16 +36,18 @@ log = logging.getLogger("zarrkit.core")
 
 BACKEND_NAMES = ("auto", "python", "zarrs")
 
-#: operation -> (backend ``auto`` uses, measured time ratio zarrs / python: > 1 means python
-#: was faster), from ``python -m zarrkit.bench.core_choice`` (issue 14, item 6; the README's
-#: "Which backend auto picks" table shows the same rows, and a test keeps the two equal)
+#: operation -> (backend ``auto`` uses, zarrs CPU time / python CPU time per call: > 1 means
+#: python did the work with less CPU), the mean of two runs of ``python -m
+#: zarrkit.bench.core_choice`` (issue 14, item 6).  CPU time decides: on the shared machine it
+#: was stable between runs where wall time was not.  The README's "Which backend auto picks"
+#: table shows the same rows with the wall times, and a test keeps the two equal.
 AUTO_TABLE: dict[str, tuple[str, float]] = {
-    "read region": ("python", 1.83),
-    "read region, sharded": ("python", 1.36),
-    "read one chunk": ("python", 2.28),
-    "read one inner chunk or point": ("python", 1.27),
-    "write region": ("zarrs", 0.68),
-    "write region, sharded": ("python", 1.23),
+    "read region": ("python", 1.38),
+    "read region, sharded": ("python", 1.40),
+    "read one chunk": ("python", 1.96),
+    "read one inner chunk or point": ("python", 1.22),
+    "write region": ("zarrs", 0.70),
+    "write region, sharded": ("zarrs", 0.84),
 }
 _ZARRS: list = []
 
