@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from zarrkit import core
+from zarrkit.core.backends import zarrs as zarrs_backend
 from zarrkit.errors import NodeError, ZarrkitError
 
 NIGHTLY = os.environ.get("ZARRKIT_FUZZ", "").lower() == "nightly"
@@ -56,7 +57,8 @@ CHAINS: dict[str, dict[str, Any]] = {
     "v2-zstd": {"zarr_format": 2, "compressors": {"id": "zstd", "level": 1}},
 }
 SHARDED = [name for name, kw in CHAINS.items() if "shards" in kw]
-BACKENDS = ["python", "auto"]
+# auto picks python for reads (choice.AUTO_TABLE): zarrs is named too, so its errors are fuzzed
+BACKENDS = ["python", "auto"] + (["zarrs"] if zarrs_backend.available() else [])
 
 
 def examples(default: int, nightly: int) -> int:

@@ -8,6 +8,7 @@ import pytest
 from zarrkit import core
 from zarrkit.core.backends import zarrs as zarrs_backend
 from zarrkit.core.backends.base import refusal
+from zarrkit.core.backends.choice import auto_backend
 from zarrkit.core.codecs import (
     BytesBytesCodec,
     ChunkSpec,
@@ -19,7 +20,7 @@ from zarrkit.core.codecs import (
     registered_codecs,
     registry,
 )
-from zarrkit.errors import MetadataError, UnknownCodecError
+from zarrkit.errors import BackendUnsupportedError, MetadataError, UnknownCodecError
 from zarrkit.storage import open_store
 
 SPEC = ChunkSpec((4,), np.dtype("u1"), np.zeros((), "u1"))
@@ -88,9 +89,13 @@ def test_a_registered_codec_serves_whole_arrays(xor_registered, tmp_path):
     core.write_region(s, "a", ..., np.arange(6, dtype="u1"), metadata=meta)
     assert s.get("a/c/0") == bytes([0xFF, 0xFE, 0xFD])  # the codec really ran
     assert core.read_region(s, "a", ..., metadata=meta).tolist() == [0, 1, 2, 3, 4, 5]
-    # zarrs declares the codecs it runs; it refuses this one and auto falls back to python
+    # zarrs declares the codecs it runs; it refuses this one, and auto falls back to python
+    # for an operation it would otherwise give zarrs (a write of a region)
     if zarrs_backend.available():
         assert refusal(zarrs_backend, s, meta, op="read") == "codec test.xor"
+        with pytest.raises(BackendUnsupportedError, match="codec test.xor"):
+            core.read_region(s, "a", ..., metadata=meta, backend="zarrs")
         core.stats(reset=True)
-        core.read_region(s, "a", ..., metadata=meta, backend="auto")
-        assert core.stats().get("fallback:codec test.xor") == 1
+        core.write_region(s, "a", ..., np.arange(6, dtype="u1"), metadata=meta, backend="auto")
+        expected = 1 if auto_backend(meta, op="write") == "zarrs" else None
+        assert core.stats().get("fallback:codec test.xor") == expected

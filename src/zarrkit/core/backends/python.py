@@ -4,7 +4,9 @@ It serves every store, both Zarr formats and every codec zarrkit knows.  The fac
 :mod:`zarrkit.core.region` and :mod:`zarrkit.core.chunk` hand it a :class:`Node` (store, path, metadata) and a plan from
 :mod:`zarrkit.core.selection`; this module turns the plan into chunk reads and writes:
 
-* reads group the touched chunks; on a sharded array they group inner chunks by shard,
+* step-1 box reads (``a[...]``, ``a[r0:r1, c0:c1]``) go to :mod:`~zarrkit.core.backends.bulk`,
+  which decodes straight into the output on a few worker loops;
+* other reads group the touched chunks; on a sharded array they group inner chunks by shard,
   read the shard index once (cached) and fetch the needed inner chunks as coalesced ranges,
   or the whole shard when most of it is needed;
 * writes build whole chunks without reading, and read-modify-write partial ones under a
@@ -28,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from zarrkit.core.backends import bulk
 from zarrkit.core.backends.base import Capabilities, Node
 from zarrkit.core.backends.shards import (
     Consumer,
@@ -197,6 +200,8 @@ def _full_cover(csel: tuple, chunk_shape: tuple[int, ...]) -> bool:
 
 def read_plan(node: Node, plan: OrthogonalPlan, out: np.ndarray, missing: str = "fill") -> None:
     """Fill ``out`` (the plan's full shape, integer axes kept) from the touched chunks."""
+    if bulk.read_box(node, plan, out, missing):  # step-1 boxes: decoded straight into ``out``
+        return
     meta = node.meta
     grid_chunk = meta.read_chunks
     fill = meta.fill_value

@@ -50,10 +50,11 @@ class NumcodecsCompressor(BytesBytesCodec):
             raise CodecFailure(self.name, f"{type(err).__name__}: {err}") from None
 
     def decode_into(self, buf, out):
-        try:
-            self.codec.decode(buf, out=out)
-        except Exception as err:
-            raise CodecFailure(self.name, f"{type(err).__name__}: {err}") from None
+        # numcodecs fills a larger ``out`` without complaint: a short (hostile) frame would
+        # leave stale bytes, so the decoded size is checked (here: decode, compare, copy)
+        data = self.decode(buf)
+        _copy_exact(self.name, data, out)
+
 
 
 class GzipCodec(NumcodecsCompressor):
@@ -89,17 +90,30 @@ class ZstdCodec(NumcodecsCompressor):
         try:
             if out.nbytes <= _SMALL_FRAME and _zstandard is not None:
                 # tiny chunks (point reads): a reused decompression context saves ~13 µs a call
-                data = _small_decompressor().decompress(buf)
+                # (the bound serves frames written without a content size, as streaming encoders do)
+                data = _small_decompressor().decompress(buf, max_output_size=out.nbytes)
                 if len(data) != out.nbytes:
                     raise ValueError(f"expected {out.nbytes} bytes, got {len(data)}")
                 out.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, np.uint8)
-            else:
+            elif _zstandard is not None and _zstandard.frame_content_size(buf) == out.nbytes:
                 _zstd_decompress(buf, out)  # straight into the destination, no allocation
+            else:  # no size in the frame header, or the wrong one: decode, then compare
+                _copy_exact(self.name, _zstd_decompress(buf), out)
+        except CodecFailure:
+            raise
         except Exception as err:
             raise CodecFailure(self.name, f"{type(err).__name__}: {err}") from None
 
     def to_dict(self):
         return {"name": "zstd", "configuration": {"level": self.level, "checksum": self.checksum}}
+
+
+def _copy_exact(name: str, data, out: np.ndarray) -> None:
+    """Copy decoded bytes into ``out``, refusing a size that does not match exactly."""
+    nbytes = data.nbytes if isinstance(data, np.ndarray) else len(data)
+    if nbytes != out.nbytes:
+        raise CodecFailure(name, f"decoded {nbytes} bytes, the chunk holds {out.nbytes}")
+    out.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, np.uint8)
 
 
 _SMALL_FRAME = 64 * 1024
@@ -152,6 +166,17 @@ class BloscCodec(NumcodecsCompressor):
         typesize = self.typesize or (spec.dtype.itemsize if spec.dtype.kind not in "OU" else 4 if spec.dtype.kind == "U" else 1)
         shuffle = self.shuffle or ("bitshuffle" if typesize == 1 else "shuffle")
         return BloscCodec(self.cname, self.clevel, shuffle, self.typesize or typesize, self.blocksize)
+
+    def decode_into(self, buf, out):
+        view = memoryview(buf).cast("B")
+        # the blosc header holds the decoded size (bytes 4-7): decode in place only when it fits exactly
+        if len(view) >= 16 and int.from_bytes(view[4:8], "little") == out.nbytes:
+            try:
+                self.codec.decode(view, out=out)
+                return
+            except Exception as err:
+                raise CodecFailure(self.name, f"{type(err).__name__}: {err}") from None
+        super().decode_into(buf, out)
 
     def to_dict(self):
         return {
