@@ -3,7 +3,8 @@
 Each block runs as its own script (``python block.py``), in README order, in one shared
 folder that starts with the sample data the README names: ``exposure.fits``, an
 IMAGE/MASK/VARIANCE exposure with a SAT mask plane.  Later blocks use what earlier ones
-wrote (``data/run1.zarr``), as a reader following the README would.  A block preceded by
+wrote (``data/run1.zarr``), as a reader following the README would; when the suite runs on
+several workers, a worker first replays the earlier blocks it has not run itself.  A block preceded by
 ``<!-- readme-test: s3 -->`` gets the loopback S3 server: its endpoint replaces the
 README's ``http://127.0.0.1:9000``, and the bucket it names exists.  No other marker is
 recognised, so no block can opt out.
@@ -81,11 +82,11 @@ def write_exposure(path: Path) -> None:
 def readme_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("readme")
     write_exposure(folder / "exposure.fits")
-    return folder
+    return folder, set()
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"{b.number}-{re.sub(r'[^a-z0-9]+', '-', b.heading.lower())}")
-def test_readme_block_runs(block: Block, readme_dir: Path, request):
+def run_block(block: Block, folder: Path, request) -> subprocess.CompletedProcess:
+    """Run one block as a script in ``folder`` (the s3 marker points it at the loopback server)."""
     code = block.code
     if block.marker == "s3":
         from tests.conftest import s3_client
@@ -94,8 +95,24 @@ def test_readme_block_runs(block: Block, readme_dir: Path, request):
         code = code.replace(README_ENDPOINT, endpoint)
         for bucket in sorted(set(re.findall(r"s3://([a-z0-9.-]+)/", code))):
             s3_client(endpoint).create_bucket(Bucket=bucket)
-    script = readme_dir / f"readme_block_{block.number}.py"
+    script = folder / f"readme_block_{block.number}.py"
     script.write_text(code)
-    done = subprocess.run([sys.executable, script.name], cwd=readme_dir, capture_output=True, text=True,
+    return subprocess.run([sys.executable, script.name], cwd=folder, capture_output=True, text=True,
                           timeout=300, env=dict(os.environ))
-    assert done.returncode == 0, f"README block {block.number} ({block.heading}) failed:\n{code}\n{done.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"{b.number}-{re.sub(r'[^a-z0-9]+', '-', b.heading.lower())}")
+def test_readme_block_runs(block: Block, readme_dir, request):
+    folder, ran = readme_dir
+    # Under pytest-xdist the blocks are spread over workers, each with its own folder: replay
+    # the earlier blocks this worker has not run, so every block sees what a reader would have.
+    for earlier in BLOCKS[: block.number - 1]:
+        if earlier.number not in ran:
+            before = run_block(earlier, folder, request)
+            assert before.returncode == 0, f"README block {earlier.number} ({earlier.heading}), run before " \
+                                           f"block {block.number}, failed:\n{before.stderr[-3000:]}"
+            ran.add(earlier.number)
+    done = run_block(block, folder, request)
+    ran.add(block.number)
+    assert done.returncode == 0, \
+        f"README block {block.number} ({block.heading}) failed:\n{block.code}\n{done.stderr[-3000:]}"
