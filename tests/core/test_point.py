@@ -103,3 +103,13 @@ def test_metadata_change_rebuilds_the_reader(tmp_path):
     new = core.create_array(store, "a", core.array_metadata((2, 2), "f4", (1, 2), fill_value=1.5), overwrite=True)
     assert a[1, 1] == 1.5 and a[1, 1].dtype == np.float32
     assert point_reader(store, "a", new) is not point_reader(store, "a", meta)
+
+
+def test_a_reader_is_per_store_object(tmp_path):
+    store, meta, ref = _array(tmp_path, "plain")
+    assert np.array_equal(core.read_region(store, "a", (5, 5), metadata=meta), ref[5, 5])
+    store.close()
+    again = open_store(str(tmp_path / "plain.zarr"), mode="r")  # same location, same identity
+    assert again.identity == store.identity
+    assert np.array_equal(core.read_region(again, "a", (5, 5), metadata=meta), ref[5, 5])
+    assert point_reader(again, "a", meta).node.store is again

@@ -31,10 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from zarrkit.core import blosc_zstd
 from zarrkit.core.backends.base import Node
 from zarrkit.core.backends.shards import decode_chunk, scratch_for, shard_index
 from zarrkit.core.cache import array_objects
 from zarrkit.core.codecs import CodecFailure
+from zarrkit.core.codecs.compressors import BloscCodec
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.errors import ChunkDecodeError, ZarrkitError
 
@@ -48,7 +50,7 @@ _INT = (int, np.integer)
 class PointReader:
     """Reads step-1 boxes that lie inside one (inner) chunk of one array (see the module doc)."""
 
-    __slots__ = ("chain", "direct", "fill", "grid_chunk", "keys", "meta", "node", "per_shard", "shape")
+    __slots__ = ("blosc", "chain", "direct", "fill", "grid_chunk", "keys", "meta", "node", "per_shard", "shape")
 
     def __init__(self, store, path: str, meta: ArrayMetadata) -> None:
         self.meta = meta
@@ -59,6 +61,9 @@ class PointReader:
         self.grid_chunk = meta.chunks if sharding is not None else meta.chunk_shape
         self.chain = sharding.inner if sharding is not None else meta.chain
         self.direct = self.chain.direct
+        stages = getattr(self.chain, "bytes_bytes", ())
+        # blosc(zstd) chunks skip c-blosc's per-call zstd context (zarrkit.core.blosc_zstd)
+        self.blosc = self.direct and len(stages) == 1 and isinstance(stages[0], BloscCodec)
         self.fill = meta.fill_value
         self.keys: dict[tuple[int, ...], str] = {}
 
@@ -119,6 +124,8 @@ class PointReader:
             return None
         chain = self.chain
         scratch = scratch_for(chain.spec) if self.direct else None
+        if self.blosc and blosc_zstd.decode_into(raw, scratch):
+            return scratch
         try:
             return decode_chunk(self.node, key, raw, chain, scratch)
         except ChunkDecodeError:
@@ -164,7 +171,7 @@ def point_reader(store, path: str, meta: ArrayMetadata) -> PointReader | None:
     """The cached :class:`PointReader` of an array, or ``None`` when its codecs cannot be
     resolved (the general path then raises the proper error).
 
-    Readers live in core's array-object LRU, so metadata changes drop them.
+    Readers live in core's array-object LRU (per store object), so metadata changes drop them.
 
     Example:
         >>> from zarrkit.storage import open_store
@@ -180,5 +187,9 @@ def point_reader(store, path: str, meta: ArrayMetadata) -> PointReader | None:
         except ZarrkitError:
             return False  # cached too: a bad codec list is not re-parsed per call
 
-    reader = array_objects.get_or_build((store.identity, path, meta.cache_key, "point"), build)
+    # keyed on the store object too: a reader reads through the store it was built with,
+    # and another object on the same location (reopened, wrapped, closed) must not share it
+    reader = array_objects.get_or_build((store.identity, path, meta.cache_key, "point", id(store)), build)
+    if reader and reader.node.store is not store:  # the id of a store since collected
+        reader = build()
     return reader or None
