@@ -88,8 +88,12 @@ class Mosaic:
         h = self.hierarchy(time)
         r0, r1, c0, c1 = window
         sel = (slice(r0, r1), slice(c0, c1))
-        q = h.array(f"{zone}/embeddings")[(*sel, slice(None) if bands is None else list(bands))]
-        return dequantize(q, h.array(f"{zone}/scales")[sel])
+        # copy=False: the int8 block is only read once, into the float32 result
+        q = h.array(f"{zone}/embeddings").read_region((*sel, slice(None) if bands is None else list(bands)), copy=False)
+        scale = h.array(f"{zone}/scales").read_region(sel, copy=False)
+        # dequantize's float32 q × scale (NaN for a non-finite scale) in one pass, no int8→f4 temporary
+        scale = np.where(np.isfinite(scale), scale, np.float32(np.nan)).astype("f4", copy=False)
+        return np.multiply(q, scale[..., None], dtype=np.float32)
 
     def _check_size(self, bbox, pixels: int, n: int) -> None:
         if pixels * n * 4 > self.max_bytes:
