@@ -11,8 +11,8 @@ over medians of ``--reps`` runs after a warm-up.  Reads: cold single-pixel bytes
 requests (counted at the store, after the shard's index fetch), warm point latency
 (``sample_point`` and ``sample_points`` of one point; target <= 50 us), ``sample_points`` of
 many points against zarr-python's ``vindex``, and a dequantised ``--region-side``² window
-read locally and on loopback S3 against zarr-python reading the same store
-(:mod:`zarrkit.bench.geo_region`).  Last, the peak RSS of building a ``--rss-width`` px wide
+read locally (and a ``--s3-side``² one on loopback S3) against zarr-python reading the same
+store (:mod:`zarrkit.bench.geo_region`).  Last, the peak RSS of building a ``--rss-width`` px wide
 zone under a 2 GiB budget, and of half that width (:mod:`zarrkit.bench.geo_memory`).
 Tiles and stores live in a temporary folder (under ``--dir``) that is removed at the end.
 
@@ -183,7 +183,7 @@ def _zarrkit_pixel_bytes(root: str, lonlat: list[tuple[float, float]]) -> tuple[
 
 def run_geo_benchmark(tiles: int = 8, tile: int = 256, bands: int = 64, reps: int = 3, workers: int = 2,
                       points: int = 100_000, *, workdir: str | None = None, region_side: int = 4096,
-                      region_bands: int = 8, s3: bool = True) -> list[GeoRow]:
+                      region_bands: int = 8, s3_side: int = 1024) -> list[GeoRow]:
     """Time builds and reads (see the module docstring); the scratch folder is always removed.
 
     Example:
@@ -197,7 +197,7 @@ def run_geo_benchmark(tiles: int = 8, tile: int = 256, bands: int = 64, reps: in
         with progress.enabled(False), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rows = _measure(root, tiles, tile, bands, reps, workers, points)
-            return rows + _region_rows(root, region_side, region_bands, reps, workers, s3)
+            return rows + (_region_rows(root, region_side, region_bands, reps, workers, s3_side) if region_side else [])
     finally:
         if old_backend is None:
             os.environ.pop("ZARRKIT_CORE_BACKEND", None)
@@ -286,14 +286,14 @@ def _measure(root: str, n: int, side: int, bands: int, reps: int, workers: int, 
     return rows
 
 
-def _region_rows(root: str, side: int, bands: int, reps: int, workers: int, s3: bool) -> list[GeoRow]:
+def _region_rows(root: str, side: int, bands: int, reps: int, workers: int, s3_side: int) -> list[GeoRow]:
     from zarrkit.bench.geo_region import build_region_store, measure_region
 
     store, origin = build_region_store(root, side, bands, workers)
     out = []
-    for r in measure_region(store, origin, side, reps, s3=s3):
+    for r in measure_region(store, origin, side, reps, s3_side=s3_side, report=lambda r: print("  region row:", r, flush=True)):
         mb = r.nbytes / 1e6
-        out.append(GeoRow(f"region {side}^2 x{bands} {r.where}: {mb / r.zarrkit:.0f} MB/s",
+        out.append(GeoRow(f"region x{bands} {r.where}: {mb / r.zarrkit:.0f} MB/s",
                           f"zarr-python, same store: {mb / r.other:.0f} MB/s", r.zarrkit, r.other))
     return out
 
@@ -328,9 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=2, help="build processes, both sides (default 2)")
     parser.add_argument("--points", type=int, default=100_000, help="points for sample_points (default 100000)")
     parser.add_argument("--reps", type=int, default=3, help="timed runs per operation, after one warm-up")
-    parser.add_argument("--region-side", type=int, default=4096, help="region read window side (a multiple of 256)")
+    parser.add_argument("--region-side", type=int, default=4096, help="region read window side (a multiple of 4; 0 skips)")
     parser.add_argument("--region-bands", type=int, default=8, help="bands of the region store (default 8)")
-    parser.add_argument("--no-s3", action="store_true", help="skip the loopback S3 region read")
+    parser.add_argument("--s3-side", type=int, default=1024, help="loopback S3 region window side; 0 skips it")
     parser.add_argument("--rss-width", type=int, default=400_000, help="wide-zone width for peak RSS; 0 skips it")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small tiles, region and wide zone")
     parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes (default: the system's)")
@@ -350,12 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.quick:
         args.tiles, args.tile, args.bands, args.points, args.reps = 2, 64, 8, 1000, 1
-        args.region_side, args.rss_width = 512, args.rss_width and 25_600
+        args.region_side, args.s3_side, args.rss_width = 512, args.s3_side and 256, args.rss_width and 25_600
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
     started = time.perf_counter()
     rows = run_geo_benchmark(args.tiles, args.tile, args.bands, args.reps, args.workers, args.points, workdir=args.dir,
-                             region_side=args.region_side, region_bands=args.region_bands, s3=not args.no_s3)
+                             region_side=args.region_side, region_bands=args.region_bands, s3_side=args.s3_side)
     print_geo_table(rows, args)
     if args.rss_width:
         tile = 256 if args.quick else 1024
