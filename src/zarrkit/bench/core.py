@@ -100,10 +100,13 @@ def prepare(root: str, n: int, workloads: list[str] | None = None) -> dict:
     from zarrkit import core
     from zarrkit.storage import open_store
 
-    src = microscopy(n)
-    np.save(os.path.join(root, "a.npy"), src)
     store = open_store(os.path.join(root, "data.zarr"), mode="w")
     core.create_group(store, "")
+    if workloads is not None and all(w.startswith("c-point") for w in workloads):
+        _prepare_geo(store, root, n)  # point workloads only: the two images are not needed
+        return {}
+    src = microscopy(n)
+    np.save(os.path.join(root, "a.npy"), src)
     m_a = core.create_array(store, "a", core.array_metadata((n, n), "uint16", (512, 512), compressors=ZSTD3))
     core.write_region(store, "a", ..., src, metadata=m_a, backend="python")
     shard = min(4096, n)
@@ -112,6 +115,13 @@ def prepare(root: str, n: int, workloads: list[str] | None = None) -> dict:
     core.write_region(store, "b", ..., src, metadata=m_b, backend="python")
     if workloads is not None and not any(w.startswith("c-point") for w in workloads):
         return {"a": m_a.to_dict(), "b": m_b.to_dict()}
+    _prepare_geo(store, root, n)
+    return {"a": m_a.to_dict(), "b": m_b.to_dict()}
+
+
+def _prepare_geo(store, root: str, n: int) -> None:
+    from zarrkit import core
+
     side = geo_side(n)
     geo = np.random.default_rng(1).integers(-40, 40, (side, side, 128), dtype=np.int8)
     shard = min(256, side)
@@ -119,7 +129,6 @@ def prepare(root: str, n: int, workloads: list[str] | None = None) -> dict:
                                                             compressors=ZSTD3))
     core.write_region(store, "c", ..., geo, metadata=m_c, backend="python")
     np.save(os.path.join(root, "c.npy"), geo)
-    return {"a": m_a.to_dict(), "b": m_b.to_dict()}
 
 
 # ---------------------------------------------------------------------------- child side
