@@ -293,8 +293,8 @@ def _region_rows(root: str, side: int, bands: int, reps: int, workers: int, s3_s
     out = []
     for r in measure_region(store, origin, side, reps, s3_side=s3_side, report=lambda r: print("  region row:", r, flush=True)):
         mb = r.nbytes / 1e6
-        out.append(GeoRow(f"region x{bands} {r.where}: {mb / r.zarrkit:.0f} MB/s",
-                          f"zarr-python, same store: {mb / r.other:.0f} MB/s", r.zarrkit, r.other))
+        out.append(GeoRow(f"region x{bands} {r.where}: {mb / r.zarrkit:.3g} MB/s",
+                          f"zarr-python, same store: {mb / r.other:.3g} MB/s", r.zarrkit, r.other))
     return out
 
 
