@@ -175,10 +175,13 @@ class Mosaic:
             ...
             zarrkit.errors.StoreNotFoundError: no such directory (in /nowhere/2024.zarr)
         """
+        return self._point_zones(time).sample(float(lon), float(lat), bands)
+
+    def _point_zones(self, time: str) -> _PointZones:
         zones = self._points.get(time)
         if zones is None:
             zones = self._points[time] = _PointZones(self.hierarchy(time), self.zones(time))
-        return zones.sample(float(lon), float(lat), bands)
+        return zones
 
     def sample_points(self, lon: Sequence[float], lat: Sequence[float], *, time: str, bands=None) -> np.ndarray:
         """``(n, band)`` float32 at lon/lat points.  Each point tries the zones in order of their
@@ -188,9 +191,10 @@ class Mosaic:
         """
         lon, lat = np.asarray(lon, "f8"), np.asarray(lat, "f8")
         if lon.ndim == 1 and lon.shape == lat.shape and len(lon) <= _FEW_POINTS:
-            rows = [self.sample_point(x, y, time=time, bands=bands) for x, y in zip(lon.tolist(), lat.tolist())]
+            sample = self._point_zones(time).sample
+            rows = [sample(x, y, bands) for x, y in zip(lon.tolist(), lat.tolist())]
             if len(rows) == 1:
-                return rows[0].reshape(1, -1)
+                return rows[0][None]
             if rows:
                 return np.stack(rows)
         zones = self.zones(time)
