@@ -153,6 +153,7 @@ def test_info_json_failure_is_a_json_document(tmp_path):
     ("core", ["--size", "--reps", "--workloads", "--libs", "--dir"], "pip install 'zarrkit[zarrs,bench]'"),
     ("image", ["--size", "--reps", "--dir"], "pip install 'zarrkit[image]'"),
     ("storage", ["--objects", "--size", "--runs"], "pip install 'zarrkit[remote,test]'"),
+    ("geo", ["--region-side", "--rss-width", "--s3-side", "--quick", "--dir"], "pip install 'zarrkit[geo]'"),
 ])
 def test_bench_help_lists_options_and_the_install_hint(command, options, hint):
     out = run_cli("bench", command, "--help")

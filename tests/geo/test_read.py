@@ -141,3 +141,33 @@ def test_dask_windows_follow_worker_memory_limits():
     assert dask_window(workers, 2**28, 16) == 6  # 0.8 GiB / 256 MiB = 3 per worker
     assert dask_window(workers, 2**31, 16) == 2  # over the limit: still one each, never zero
     assert dask_window(workers, 0, 5) == 5  # no estimate: threads, capped by slots
+
+
+def _points_over_the_fixture(n: int):
+    """lon/lat points over every tile (N1 with its masked corner, S1, N2, E1), the gap between
+    the zones, and outside every zone."""
+    rng = np.random.default_rng(11)
+    lon = np.concatenate([rng.uniform(2.95, 3.25, n), rng.uniform(8.95, 9.15, n // 4), [6.0, 120.0, -179.9]])
+    lat = np.concatenate([rng.uniform(-0.15, 0.15, n), rng.uniform(-0.05, 0.15, n // 4), [0.0, 45.0, 0.0]])
+    return lon, lat
+
+
+def test_point_by_point_reads_equal_the_batched_ones(built):
+    """The warm path (sample_point, and sample_points of a few points) against the batched
+    one (per zone, per shard through vindex) and against a fresh, uncached mosaic."""
+    from zarrkit import geo
+
+    lon, lat = _points_over_the_fixture(400)
+    mosaic = geo.open(built)
+    batched = mosaic.sample_points(lon, lat, time="2024")
+    assert np.isfinite(batched).all(axis=1).sum() > 200 and np.isnan(batched).all(axis=1).sum() > 100
+    one_by_one = np.stack([mosaic.sample_point(x, y, time="2024") for x, y in zip(lon, lat)])
+    np.testing.assert_array_equal(one_by_one, batched)  # bit for bit, NaN where no zone has data
+    few = np.concatenate([mosaic.sample_points(lon[k:k + 3], lat[k:k + 3], time="2024") for k in range(0, len(lon), 3)])
+    np.testing.assert_array_equal(few, batched)
+    bands = [5, 0, 2]
+    np.testing.assert_array_equal(mosaic.sample_point(lon[0], lat[0], time="2024", bands=bands), batched[0, bands])
+    fresh = geo.open(built)
+    np.testing.assert_array_equal(fresh.sample_points(lon[:5], lat[:5], time="2024"), batched[:5])
+    mosaic.refresh()
+    np.testing.assert_array_equal(mosaic.sample_point(lon[1], lat[1], time="2024"), batched[1])

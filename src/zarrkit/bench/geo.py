@@ -8,13 +8,17 @@ whole shards) on its layout, (4, 4, B) chunks in (256, 256, B) shards.  Every ro
     ratio = anchor time / zarrkit time   (> 1: zarrkit is faster)
 
 over medians of ``--reps`` runs after a warm-up.  Reads: cold single-pixel bytes and
-requests (counted at the store, after the shard's index fetch), warm point latency,
-``sample_points`` of many points against zarr-python's ``vindex``, and a dequantised
-region read.  Loopback S3 and the 400 000-px peak-RSS run are not part of this script.
+requests (counted at the store, after the shard's index fetch), warm point latency
+(``sample_point`` and ``sample_points`` of one point; target <= 50 us), ``sample_points`` of
+many points against zarr-python's ``vindex``, and a dequantised ``--region-side``² window
+read locally (and a ``--s3-side``² one on loopback S3) against zarr-python reading the same
+store (:mod:`zarrkit.bench.geo_region`).  Last, the peak RSS of building a ``--rss-width`` px wide
+zone under a 2 GiB budget, and of half that width (:mod:`zarrkit.bench.geo_memory`).
 Tiles and stores live in a temporary folder (under ``--dir``) that is removed at the end.
 
     python benchmarks/geo.py --tiles 8 --tile 256 --bands 64 --reps 3
     zarrkit bench geo --reps 3
+    python benchmarks/geo.py --quick          # a smoke run of every row, small sizes
 
 Example:
     >>> build_parser().parse_args(["--tiles", "4"]).tiles
@@ -178,7 +182,8 @@ def _zarrkit_pixel_bytes(root: str, lonlat: list[tuple[float, float]]) -> tuple[
 
 
 def run_geo_benchmark(tiles: int = 8, tile: int = 256, bands: int = 64, reps: int = 3, workers: int = 2,
-                      points: int = 100_000, *, workdir: str | None = None) -> list[GeoRow]:
+                      points: int = 100_000, *, workdir: str | None = None, region_side: int = 4096,
+                      region_bands: int = 8, s3_side: int = 1024) -> list[GeoRow]:
     """Time builds and reads (see the module docstring); the scratch folder is always removed.
 
     Example:
@@ -191,7 +196,8 @@ def run_geo_benchmark(tiles: int = 8, tile: int = 256, bands: int = 64, reps: in
     try:
         with progress.enabled(False), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return _measure(root, tiles, tile, bands, reps, workers, points)
+            rows = _measure(root, tiles, tile, bands, reps, workers, points)
+            return rows + (_region_rows(root, region_side, region_bands, reps, workers, s3_side) if region_side else [])
     finally:
         if old_backend is None:
             os.environ.pop("ZARRKIT_CORE_BACKEND", None)
@@ -254,33 +260,42 @@ def _measure(root: str, n: int, side: int, bands: int, reps: int, workers: int, 
     one = iter(range(10**9))
     band = np.arange(bands)
 
+    lon_list, lat_list = lon.tolist(), lat.tolist()
+
     def zk_point():
+        k = next(one) % points
+        mosaic.sample_point(lon_list[k], lat_list[k], time="2024")
+
+    def zk_points_1():
         k = next(one) % points
         mosaic.sample_points(lon[k:k + 1], lat[k:k + 1], time="2024")
 
     def zp_point():
         k = next(one) % points
         plain[pr[k], pc[k]] * plain_s[pr[k], pc[k]]
-    rows.append(GeoRow("warm point read", "zarr-python [r, c]", median_seconds(zk_point, reps * 200),
-                       median_seconds(zp_point, reps * 200)))
+    t_zp = median_seconds(zp_point, reps * 200)
+    rows.append(GeoRow("warm point read (sample_point)", "zarr-python [r, c]", median_seconds(zk_point, reps * 2000), t_zp))
+    rows.append(GeoRow("warm point (sample_points, 1)", "zarr-python [r, c]", median_seconds(zk_points_1, reps * 2000),
+                       t_zp))
     def zp_points():
         return plain.vindex[pr[:, None], pc[:, None], band[None, :]] * plain_s.vindex[pr, pc][:, None]
     rows.append(GeoRow(f"sample_points x{points}", "zarr-python vindex",
                        median_seconds(lambda: mosaic.sample_points(lon, lat, time="2024"), reps),
                        median_seconds(zp_points, reps)))
 
-    box_rows, box_cols = (origin[0], origin[0] + span[1]), (origin[1], origin[1] + span[0])
-    bbox = (ox + box_cols[0] * RES, oy - box_rows[1] * RES, ox + box_cols[1] * RES, oy - box_rows[0] * RES)
-
-    def zp_region():
-        q = plain[box_rows[0]:box_rows[1], box_cols[0]:box_cols[1]]
-        s = plain_s[box_rows[0]:box_rows[1], box_cols[0]:box_cols[1]]
-        return q.astype("f4") * np.where(np.isfinite(s), s, np.nan)[..., None]
-    t_zk = median_seconds(lambda: mosaic.read_region(bbox, crs=zone.crs, time="2024"), reps)
-    mb = span[0] * span[1] * bands * 4 / 1e6
-    rows.append(GeoRow(f"region read {span[1]}x{span[0]} ({mb / t_zk:.0f} MB/s)", "zarr-python + numpy",
-                       t_zk, median_seconds(zp_region, reps)))
     return rows
+
+
+def _region_rows(root: str, side: int, bands: int, reps: int, workers: int, s3_side: int) -> list[GeoRow]:
+    from zarrkit.bench.geo_region import build_region_store, measure_region
+
+    store, origin = build_region_store(root, side, bands, workers)
+    out = []
+    for r in measure_region(store, origin, side, reps, s3_side=s3_side, report=lambda r: print("  region row:", r, flush=True)):
+        mb = r.nbytes / 1e6
+        out.append(GeoRow(f"region x{bands} {r.where}: {mb / r.zarrkit:.3g} MB/s",
+                          f"zarr-python, same store: {mb / r.other:.3g} MB/s", r.zarrkit, r.other))
+    return out
 
 
 def print_geo_table(rows: list[GeoRow], args) -> None:
@@ -288,11 +303,13 @@ def print_geo_table(rows: list[GeoRow], args) -> None:
     print(f"{args.tiles} tiles of {args.tile}^2 px x {args.bands} bands (float32 -> int8), {args.workers} workers; "
           f"medians of {args.reps} runs")
     print(RATIO_RULE + "; byte rows: anchor bytes / zarrkit bytes")
-    print(f"{'operation':34} {'anchor':38} {'zarrkit':>12} {'anchor':>12} {'ratio':>8}")
+    print(f"{'operation':46} {'anchor':38} {'zarrkit':>12} {'anchor':>12} {'ratio':>8}")
     def show(v: float, unit: str) -> str:
-        return f"{v:10.0f} B" if unit == "B" else f"{v * 1e3:10.3f}ms"
+        if unit == "B":
+            return f"{v:10.0f} B"
+        return f"{v * 1e6:9.1f} us" if v < 1e-3 else f"{v * 1e3:10.3f}ms"
     for row in rows:
-        print(f"{row.operation:34} {row.anchor:38} {show(row.zarrkit, row.unit):>12} {show(row.other, row.unit):>12} "
+        print(f"{row.operation:46} {row.anchor:38} {show(row.zarrkit, row.unit):>12} {show(row.other, row.unit):>12} "
               f"{row.ratio():>8}")
 
 
@@ -311,7 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=2, help="build processes, both sides (default 2)")
     parser.add_argument("--points", type=int, default=100_000, help="points for sample_points (default 100000)")
     parser.add_argument("--reps", type=int, default=3, help="timed runs per operation, after one warm-up")
+    parser.add_argument("--region-side", type=int, default=4096, help="region read window side (a multiple of 4; 0 skips)")
+    parser.add_argument("--region-bands", type=int, default=8, help="bands of the region store (default 8)")
+    parser.add_argument("--s3-side", type=int, default=1024, help="loopback S3 region window side; 0 skips it")
+    parser.add_argument("--rss-width", type=int, default=400_000, help="wide-zone width for peak RSS; 0 skips it")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small tiles, region and wide zone")
     parser.add_argument("--dir", default=None, help="where the temporary scratch folder goes (default: the system's)")
+    parser.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)  # no bars here anyway
     return parser
 
 
@@ -322,12 +345,22 @@ def main(argv: list[str] | None = None) -> int:
         >>> main(["--tiles", "2", "--tile", "64", "--bands", "8", "--reps", "1"])  # doctest: +SKIP
         0
     """
+    from zarrkit.bench.geo_memory import measure_width, print_rows
+
     args = build_parser().parse_args(argv)
+    if args.quick:
+        args.tiles, args.tile, args.bands, args.points, args.reps = 2, 64, 8, 1000, 1
+        args.region_side, args.s3_side, args.rss_width = 512, args.s3_side and 256, args.rss_width and 25_600
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
     started = time.perf_counter()
-    rows = run_geo_benchmark(args.tiles, args.tile, args.bands, args.reps, args.workers, args.points, workdir=args.dir)
+    rows = run_geo_benchmark(args.tiles, args.tile, args.bands, args.reps, args.workers, args.points, workdir=args.dir,
+                             region_side=args.region_side, region_bands=args.region_bands, s3_side=args.s3_side)
     print_geo_table(rows, args)
+    if args.rss_width:
+        tile = 256 if args.quick else 1024
+        print_rows([measure_width(w, tile=tile, workers=args.workers, workdir=args.dir)
+                    for w in (args.rss_width // 2, args.rss_width)], "2GiB")
     print(f"(ran {time.perf_counter() - started:.0f} s; the anchor geotessera is not installable here)")
     return 0
 

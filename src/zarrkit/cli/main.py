@@ -243,6 +243,10 @@ def bench_geo(
     tile: Optional[int] = typer.Option(None, help="Tile side in pixels (default 256)."),
     bands: Optional[int] = typer.Option(None, help="Bands per tile (default 64)."),
     reps: Optional[int] = typer.Option(None, help="Timed runs per operation, after one warm-up (default 3)."),
+    region_side: Optional[int] = typer.Option(None, "--region-side", help="Region read window side (default 4096)."),
+    rss_width: Optional[int] = typer.Option(None, "--rss-width", help="Wide-zone width for peak RSS, 0 skips (default 400000)."),
+    s3_side: Optional[int] = typer.Option(None, "--s3-side", help="Loopback S3 region window side, 0 skips (default 1024)."),
+    quick: bool = typer.Option(False, "--quick", help="A smoke run of every row at small sizes."),
     dir: Optional[str] = typer.Option(None, "--dir", help="Where the temporary scratch folder goes; it is removed afterwards."),
 ) -> None:
     """zarrkit.geo builds and reads against a zarr-python build of the anchor's approach.
@@ -251,7 +255,11 @@ def bench_geo(
     """
     from zarrkit.bench.geo import main as bench_main
 
-    raise typer.Exit(bench_main(_bench_args(tiles=tiles, tile=tile, bands=bands, reps=reps, dir=dir)))
+    argv = _bench_args(tiles=tiles, tile=tile, bands=bands, reps=reps, dir=dir)
+    argv += [*(["--region-side", str(region_side)] if region_side is not None else []),
+             *(["--rss-width", str(rss_width)] if rss_width is not None else []),
+             *(["--s3-side", str(s3_side)] if s3_side is not None else []), *(["--quick"] if quick else [])]
+    raise typer.Exit(bench_main(argv))
 
 
 @bench_app.command("storage")

@@ -32,6 +32,7 @@ from zarrkit.core import chunk as chunk_functions
 from zarrkit.core import node as node_functions
 from zarrkit.core import region as region_functions
 from zarrkit.core.metadata import ArrayMetadata
+from zarrkit.core.point import point_reader
 from zarrkit.errors import InvalidOptionError, NodeTypeError, ZarrkitError
 from zarrkit.storage import ByteStore, open_store
 from zarrkit.storage.keys import check_node_path
@@ -138,7 +139,18 @@ class Array:
         region_functions.write_region(self.store, self.path, selection, value, indexing=indexing,
                                       metadata=self.metadata, backend=self.backend)
 
+    _point_meta: ArrayMetadata | None = None  # the metadata ``_point`` was built for
+    _point = None
+
     def __getitem__(self, selection: Any) -> np.ndarray:
+        meta = self.metadata
+        if self._point_meta is not meta:
+            self._point, self._point_meta = point_reader(self.store, self.path, meta), meta
+        if self._point is not None and (self.backend or cache.default_backend()) != "zarrs":
+            # a box inside one chunk (``a[i, j, :]``) skips the planner: see zarrkit.core.point
+            result = self._point.read(selection)
+            if result is not None:
+                return result
         return self._read(selection, "numpy")
 
     def __setitem__(self, selection: Any, value: Any) -> None:

@@ -24,7 +24,7 @@ from zarrkit.errors import NoZoneError, RegionTooLargeError
 from zarrkit.geo.grid import utm_alias
 from zarrkit.geo.plan import store_url
 from zarrkit.geo.quantize import dequantize
-from zarrkit.geo.warp import TargetGrid, composite, meridian_distance, reproject_window
+from zarrkit.geo.warp import TargetGrid, central_meridian, composite, meridian_distance, reproject_window
 from zarrkit.storage import open_store
 
 __all__ = ["Mosaic", "open_mosaic"]
@@ -36,6 +36,7 @@ class Mosaic:
     def __init__(self, root: str, max_bytes: int = 2**30) -> None:
         self.root, self.max_bytes = str(root), max_bytes
         self._open: dict[str, core.Hierarchy] = {}
+        self._points: dict[str, _PointZones] = {}
 
     def times(self) -> list[str]:
         """Times with a store under the root (local roots)."""
@@ -53,6 +54,7 @@ class Mosaic:
         for h in self._open.values():
             core.invalidate(h.store)
         self._open.clear()
+        self._points.clear()
 
     def zones(self, time: str) -> dict[str, dict[str, Any]]:
         """``zone -> attributes`` of every zone group."""
@@ -86,8 +88,12 @@ class Mosaic:
         h = self.hierarchy(time)
         r0, r1, c0, c1 = window
         sel = (slice(r0, r1), slice(c0, c1))
-        q = h.array(f"{zone}/embeddings")[(*sel, slice(None) if bands is None else list(bands))]
-        return dequantize(q, h.array(f"{zone}/scales")[sel])
+        # copy=False: the int8 block is only read once, into the float32 result
+        q = h.array(f"{zone}/embeddings").read_region((*sel, slice(None) if bands is None else list(bands)), copy=False)
+        scale = h.array(f"{zone}/scales").read_region(sel, copy=False)
+        # dequantize's float32 q × scale (NaN for a non-finite scale) in one pass, no int8→f4 temporary
+        scale = np.where(np.isfinite(scale), scale, np.float32(np.nan)).astype("f4", copy=False)
+        return np.multiply(q, scale[..., None], dtype=np.float32)
 
     def _check_size(self, bbox, pixels: int, n: int) -> None:
         if pixels * n * 4 > self.max_bytes:
@@ -158,12 +164,39 @@ class Mosaic:
                     window = (max(r0, br), min(r1, br + side), max(c0, bc), min(c1, bc + side))
                     yield zone, window, self._read_window(time, zone, window, bands)
 
+    def sample_point(self, lon: float, lat: float, *, time: str, bands=None) -> np.ndarray:
+        """float32 ``(band,)`` at one lon/lat point, as :meth:`sample_points` gives it, by the
+        warm-read path: zones, arrays and transformers cached on the mosaic, and two one-chunk
+        reads (scale, then the pixel's bands) through core's point reader.
+
+        Example:
+            >>> Mosaic("/nowhere").sample_point(3.0, 0.0, time="2024")
+            Traceback (most recent call last):
+            ...
+            zarrkit.errors.StoreNotFoundError: no such directory (in /nowhere/2024.zarr)
+        """
+        return self._point_zones(time).sample(float(lon), float(lat), bands)
+
+    def _point_zones(self, time: str) -> _PointZones:
+        zones = self._points.get(time)
+        if zones is None:
+            zones = self._points[time] = _PointZones(self.hierarchy(time), self.zones(time))
+        return zones
+
     def sample_points(self, lon: Sequence[float], lat: Sequence[float], *, time: str, bands=None) -> np.ndarray:
         """``(n, band)`` float32 at lon/lat points.  Each point tries the zones in order of their
         central meridian's distance to it; the first with data wins, else NaN.  Points are
-        batched per zone and each array read once per batch (every chunk fetched once).
+        batched per zone and each array read once per batch (every chunk fetched once); a
+        handful of points goes one by one through :meth:`sample_point` (same values).
         """
         lon, lat = np.asarray(lon, "f8"), np.asarray(lat, "f8")
+        if lon.ndim == 1 and lon.shape == lat.shape and len(lon) <= _FEW_POINTS:
+            sample = self._point_zones(time).sample
+            rows = [sample(x, y, bands) for x, y in zip(lon.tolist(), lat.tolist())]
+            if len(rows) == 1:
+                return rows[0][None]
+            if rows:
+                return np.stack(rows)
         zones = self.zones(time)
         h = self.hierarchy(time)
         names = sorted(zones)
@@ -222,6 +255,44 @@ def _sample_zone(h, zone: str, attrs, lon: np.ndarray, lat: np.ndarray, band_idx
         return pos, np.empty((0, len(band_idx)), "f4")
     q = h.array(f"{zone}/embeddings").read_region((r[:, None], cc[:, None], band_idx[None, :]))
     return pos, dequantize(q, scale[ok])
+
+
+_FEW_POINTS = 8  # up to this many, point by point: the batch path's planning costs ~100 µs a call
+
+
+class _PointZones:
+    """What a warm point read needs of one store, worked out once: per zone (sorted by
+    name, as the batch path ranks them) its central meridian, transform, shape, the
+    lon/lat → zone transformer and the two array handles."""
+
+    def __init__(self, h: core.Hierarchy, zones: dict[str, dict[str, Any]]) -> None:
+        self.zones = []
+        for z in sorted(zones):
+            attrs = zones[z]
+            a, _, c, _, e, f = attrs["spatial:transform"]
+            hgt, wid = attrs["spatial:shape"]
+            self.zones.append((central_meridian(attrs["proj:code"]), _transformer("EPSG:4326", attrs["proj:code"]).transform,
+                               a, c, e, f, hgt, wid, h.array(f"{z}/scales"), h.array(f"{z}/embeddings")))
+        self.n_bands = self.zones[0][-1].shape[2] if self.zones else 0
+
+    def sample(self, lon: float, lat: float, bands) -> np.ndarray:
+        zones = self.zones
+        if len(zones) > 1:
+            # meridian_distance's arithmetic on Python floats (bit for bit the same as numpy's,
+            # % included), ties by name: the batch path's stable argsort
+            zones = sorted(zones, key=lambda z: abs((lon - z[0] + 180.0) % 360.0 - 180.0))
+        for _, to_zone, a, c, e, f, hgt, wid, scales, embeddings in zones:
+            x, y = to_zone(lon, lat)
+            r, cc = math.floor((f - y) / -e), math.floor((x - c) / a)
+            if not (0 <= r < hgt and 0 <= cc < wid):
+                continue
+            scale = scales[r, cc]
+            if not math.isfinite(scale):
+                continue
+            q = embeddings[r, cc, :]
+            # float32 q × float32 scale: dequantize's product for a finite scale
+            return (q if bands is None else q[np.asarray(bands)]).astype(np.float32) * scale
+        return np.full(self.n_bands if bands is None else len(bands), np.nan, "f4")
 
 
 @lru_cache(maxsize=64)

@@ -1,0 +1,46 @@
+"""zarrkit.core.blosc_zstd: the same bytes as numcodecs' blosc decode, or a refusal, never an exception."""
+
+from __future__ import annotations
+
+import numcodecs
+import numpy as np
+from numcodecs import blosc
+
+from zarrkit.core.blosc_zstd import decode_into
+
+
+def _frames(rng, n: int):
+    for _ in range(n):
+        dtype = rng.choice(["u1", "i1", "f4", "i2", "f8"])
+        size = int(rng.integers(1, 20000))
+        data = (rng.integers(0, 5, size) if rng.random() < 0.5 else rng.random(size) * 100).astype(dtype)
+        codec = numcodecs.Blosc(cname=str(rng.choice(["zstd", "zstd", "lz4"])), clevel=int(rng.integers(0, 10)),
+                                shuffle=int(rng.integers(0, 3)), blocksize=int(rng.choice([0, 0, 256, 1000, 4096])))
+        yield data, codec.encode(data)
+
+
+def test_decodes_exactly_what_numcodecs_decodes():
+    rng = np.random.default_rng(5)
+    taken = 0
+    for data, frame in _frames(rng, 300):
+        out = np.empty_like(data)
+        if decode_into(frame, out):
+            taken += 1
+            assert out.tobytes() == data.tobytes()
+        else:  # lz4, stored uncompressed (memcpyed), or split into streams: numcodecs' path
+            assert frame[2] >> 5 != 4 or frame[2] & 0x2 or not frame[2] & 0x10
+    assert taken > 100
+
+
+def test_damaged_frames_are_refused_or_decoded_as_numcodecs_would():
+    rng = np.random.default_rng(6)
+    clean = numcodecs.Blosc("zstd", 3, numcodecs.Blosc.BITSHUFFLE).encode(rng.integers(0, 5, 4096).astype("u1"))
+    for _ in range(400):
+        frame = bytearray(clean)
+        for _ in range(int(rng.integers(1, 4))):
+            frame[int(rng.integers(0, len(frame)))] = int(rng.integers(0, 256))
+        if rng.random() < 0.3:
+            frame = frame[: int(rng.integers(0, len(frame)))]
+        out = np.empty(4096, "u1")
+        if decode_into(bytes(frame), out):
+            assert out.tobytes() == blosc.decompress(bytes(frame))
