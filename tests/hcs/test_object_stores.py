@@ -54,30 +54,3 @@ def test_icechunk_plate_commits_per_well(tmp_path):
     w.close()
     r = PlateReader(url)
     np.testing.assert_array_equal(r.image("D6").numpy(), field_data(2, (16, 16)))
-
-
-@pytest.mark.parametrize("scheme", ["memory", "s3"])
-def test_file_backend_refuses_urls_and_creates_nothing(scheme, request):
-    """The file-like backend resolves local paths in this release (spec §4 wants URLs too):
-    a URL is refused with StorageResolutionError by writes, queries answer 'missing', and
-    nothing is created on the other side."""
-    from zarrkit.errors import StorageResolutionError
-    from zarrkit.hcs.backend import FileBackend
-
-    if scheme == "s3":
-        bucket = request.getfixturevalue("bucket")
-        endpoint = request.getfixturevalue("s3_endpoint")
-        base = f"s3://{bucket}/run.zarr"
-    else:
-        base = "memory://fb-url/run.zarr"
-    fb = FileBackend()
-    with pytest.raises(StorageResolutionError, match="local paths"):
-        fb.save(field_data(1, (4, 4)), f"{base}/img.tif")
-    with pytest.raises(StorageResolutionError):
-        fb.ensure_directory(base)
-    assert fb.exists(f"{base}/img.tif") is False and fb.is_symlink(base) is False
-    assert fb.stat(f"{base}/img.tif")["type"] == "missing"
-    if scheme == "s3":
-        from tests.conftest import s3_client
-
-        assert s3_client(endpoint).list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
