@@ -32,7 +32,7 @@ from typing import Iterator, Mapping
 
 from zarrkit.errors import ConcurrencyUnsupported, StorageResolutionError, WellExistsError
 
-__all__ = ["StagedWell", "staging_root", "ensure_row", "plate_lock", "sweep", "check_local_locking"]
+__all__ = ["StagedWell", "staging_root", "ensure_row", "remove_row", "plate_lock", "sweep", "check_local_locking"]
 
 _NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "lustre")
 
@@ -156,14 +156,39 @@ def ensure_row(plate_dir: str, row: str, document: bytes) -> None:
             raise
         shutil.rmtree(tmp, ignore_errors=True)
         if not os.path.isfile(os.path.join(target, "zarr.json")):  # a folder without its document
-            tmp_doc = os.path.join(target, f".zarr.json.{uuid.uuid4().hex}")
-            _write_file(tmp_doc, document, False)
-            try:
-                os.link(tmp_doc, os.path.join(target, "zarr.json"))
-            except FileExistsError:
-                pass
-            finally:
-                os.unlink(tmp_doc)
+            _link_document(target, document)
+
+
+def _link_document(target: str, document: bytes) -> None:
+    """Give an existing folder its ``zarr.json`` unless it has one (temp file + hard link:
+    never a half-written document, never replacing one)."""
+    tmp_doc = os.path.join(target, f".zarr.json.{uuid.uuid4().hex}")
+    _write_file(tmp_doc, document, False)
+    try:
+        os.link(tmp_doc, os.path.join(target, "zarr.json"))
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp_doc)
+
+
+def remove_row(plate_dir: str, row: str, document: bytes) -> bool:
+    """Remove an empty row group: its document, then the folder with ``rmdir`` (which fails on
+    a folder a writer just renamed a well into: then the document is put back).  True when
+    the row is gone."""
+    target = os.path.join(plate_dir, row)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(target, "zarr.json"))
+    try:
+        os.rmdir(target)
+    except FileNotFoundError:
+        return True
+    except OSError as err:
+        if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        _link_document(target, document)
+        return False
+    return True
 
 
 def check_local_locking(plate_dir: str) -> None:
