@@ -80,16 +80,18 @@ def crash_at(url: str, point: str, ready: str, options: str = "null") -> None:
     if point.startswith(("object-", "icechunk-")):
         return _object_point(url, point, ready, json.loads(options))
     if point == "mid-chunks":
-        real = staging._write_file
+        from zarrkit.storage import localfs
+
+        real = localfs.write_file
         count = [0]
 
-        def write_file(path, data, durable):
+        def write_file(path, data, durable=False):
             count[0] += 1
             if count[0] == 3:
                 _pause(ready)
             real(path, data, durable)
 
-        staging._write_file = write_file
+        localfs.write_file = write_file
     elif point == "before-publish":
         staging.StagedWell.publish = lambda self, target, overwrite=False: _pause(ready)
     elif point == "mid-merge":
