@@ -37,6 +37,7 @@ def node_doc(t: Target, name: str | None = None) -> dict[str, Any] | None:
 
 
 def is_plate(fb, t: Target) -> bool:
+    """Whether ``t`` lies in a plate store (a flat namespace of plane names)."""
     return t.store is not None and fb._is_plate(t.space, t.store)
 
 

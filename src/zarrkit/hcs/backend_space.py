@@ -52,7 +52,12 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 
 
 def split_url(path: str) -> tuple[str, str] | None:
-    """``(root, key)`` of a normalised URL path (``("s3://b", "run/x.tif")``); None for a local path."""
+    """``(root, key)`` of a normalised URL path; None for a local path.
+
+    Example:
+        >>> split_url("s3://b/run/x.tif"), split_url("/tmp/x")
+        (('s3://b', 'run/x.tif'), None)
+    """
     m = _SCHEME.match(path)
     if m is None:
         return None
@@ -89,7 +94,12 @@ def normalize(path: Any) -> str:
 
 
 def parent(path: str) -> str:
-    """The folder holding ``path`` (a bucket root is its own parent)."""
+    """The folder holding ``path`` (a bucket root is its own parent).
+
+    Example:
+        >>> parent("s3://b/run/x.tif"), parent("s3://b"), parent("/tmp/x")
+        ('s3://b/run', 's3://b', '/tmp')
+    """
     split = split_url(path)
     if split is None:
         return os.path.dirname(path)
@@ -98,12 +108,22 @@ def parent(path: str) -> str:
 
 
 def join(path: str, *parts: str) -> str:
-    """``path/part/...`` for local paths and URLs alike (parts are relative, ``/``-separated)."""
+    """``path/part/...`` for local paths and URLs alike (parts are relative, ``/``-separated).
+
+    Example:
+        >>> join("s3://b", "run", "x.tif"), join("/tmp/", "a/b")
+        ('s3://b/run/x.tif', '/tmp/a/b')
+    """
     return "/".join([path.rstrip("/") or "", *[p for p in parts if p]]) if parts else path
 
 
 def ancestors(path: str) -> list[str]:
-    """``path`` and every folder above it, topmost first (the bucket root for URLs, never ``/``)."""
+    """``path`` and every folder above it, topmost first (the bucket root for URLs, never ``/``).
+
+    Example:
+        >>> ancestors("s3://b/run/x"), ancestors("/tmp/a")
+        (['s3://b', 's3://b/run', 's3://b/run/x'], ['/tmp', '/tmp/a'])
+    """
     split = split_url(path)
     if split is None:
         parts = path.strip("/").split("/")
@@ -319,7 +339,14 @@ class StoreSpace(Space):
 
 
 def copy_tree(src_space: Space, source: str, dst_space: Space, destination: str) -> None:
-    """Copy a file or a folder between any two spaces, never overwriting (FileExistsError)."""
+    """Copy a file or a folder between any two spaces, never overwriting (FileExistsError).
+
+    Example:
+        >>> mem = StoreSpace("memory://copy-doc", None)
+        >>> mem.write("memory://copy-doc/a/x", b"1", exclusive=True)
+        >>> copy_tree(mem, "memory://copy-doc/a", mem, "memory://copy-doc/b"); mem.read("memory://copy-doc/b/x")
+        b'1'
+    """
     if src_space.local and dst_space.local:
         if os.path.isdir(source):
             shutil.copytree(source, destination, symlinks=True)

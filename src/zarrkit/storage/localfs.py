@@ -36,7 +36,11 @@ NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glus
 
 
 def fsync_dir(path: str) -> None:
-    """Make a directory's entries durable (after creating or renaming something in it)."""
+    """Make a directory's entries durable (after creating or renaming something in it).
+
+    Example:
+        >>> import tempfile; fsync_dir(tempfile.mkdtemp())
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -45,7 +49,13 @@ def fsync_dir(path: str) -> None:
 
 
 def write_file(path: str, data: bytes, durable: bool = False) -> None:
-    """Write a whole file, creating its folders; ``durable`` fsyncs it."""
+    """Write a whole file, creating its folders; ``durable`` fsyncs it.
+
+    Example:
+        >>> import tempfile; p = os.path.join(tempfile.mkdtemp(), "a", "b")
+        >>> write_file(p, b"x", durable=True); open(p, "rb").read()
+        b'x'
+    """
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(data)
@@ -77,7 +87,14 @@ def link_if_absent(path: str, data: bytes) -> bool:
 @contextlib.contextmanager
 def directory_lock(path: str) -> Iterator[None]:
     """``flock(LOCK_EX)`` on an ``O_RDONLY`` descriptor of the directory itself: a stable
-    inode, and nothing is created."""
+    inode, and nothing is created.
+
+    Example:
+        >>> import tempfile; d = tempfile.mkdtemp()
+        >>> with directory_lock(d):
+        ...     os.listdir(d)
+        []
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -88,7 +105,11 @@ def directory_lock(path: str) -> Iterator[None]:
 
 def check_local_locking(path: str) -> None:
     """Refuse flock-based coordination on network and FUSE file systems, where a flock may
-    hold on one machine only."""
+    hold on one machine only (ConcurrencyUnsupported).
+
+    Example:
+        >>> import tempfile; check_local_locking(tempfile.mkdtemp())  # a local disk: accepted
+    """
     real = os.path.realpath(path)
     best, fstype = "", ""
     try:
