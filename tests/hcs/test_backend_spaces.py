@@ -168,3 +168,24 @@ def test_copy_between_a_local_folder_and_a_bucket(tmp_path, kind, request):
     assert fb.list_files(str(tmp_path / "back.zarr")) == [str(tmp_path / "back.zarr" / n) for n in ("a.tif", "meta.json")]
     np.testing.assert_array_equal(fb.load(str(tmp_path / "back.zarr" / "a.tif")), plane(1))
     assert not fb.exists(there.path("run.zarr")) and fb.load(f"{local}/meta.json") == {"a": 1}
+
+
+def test_one_backend_shared_by_threads(where):
+    """Queries cache each store answer for their own duration, per thread: threads saving and
+    querying through one backend never see each other's stale answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fb, root = backend(where), where.path("flat.zarr")
+    fb.ensure_directory(root)
+
+    def work(i):
+        name = f"{root}/t{i}.tif"
+        assert not fb.exists(name)
+        fb.save(plane(i), name)
+        assert fb.exists(name) and fb.stat(name)["type"] == "file"
+        np.testing.assert_array_equal(fb.load(name), plane(i))
+        return name
+
+    with ThreadPoolExecutor(4) as ex:
+        names = list(ex.map(work, range(8)))
+    assert fb.list_files(root) == sorted(names)

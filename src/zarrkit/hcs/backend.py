@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -79,31 +80,29 @@ class FileBackend:
         self.config = config or FileConfig()
         self._plates: dict[str, Any] = {}
         self._spaces: dict[str, Space] = {"": LocalSpace()}
-        self._memo: dict | None = None
+        self._local = threading.local()  # this thread's answer cache while it runs one query
+
+    def _memo(self) -> dict | None:
+        return getattr(self._local, "memo", None)
 
     @contextlib.contextmanager
     def _reads(self):
-        """Share one answer cache across the object and memory stores for one query (local
-        paths answer from the OS each time; writes never run under it)."""
-        if self._memo is not None:
+        """One answer cache for the object and memory stores during one query (local paths
+        answer from the OS each time; writes never run under it)."""
+        if self._memo() is not None:
             yield
             return
-        self._memo = {}
-        for space in self._spaces.values():
-            space.memo = self._memo
+        self._local.memo = {}
         try:
             yield
         finally:
-            self._memo = None
-            for space in self._spaces.values():
-                space.memo = None
+            self._local.memo = None
 
     def _space(self, path: str) -> Space:
         """The space of a normalised path: the local file system, or its bucket / memory store."""
         root = (split_url(path) or ("",))[0]
         if root not in self._spaces:
-            self._spaces[root] = StoreSpace(root, self.config.storage_options)
-            self._spaces[root].memo = self._memo
+            self._spaces[root] = StoreSpace(root, self.config.storage_options, memo=self._memo)
         return self._spaces[root]
 
     def _open(self, store: str, mode: str):

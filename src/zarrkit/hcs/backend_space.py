@@ -236,20 +236,21 @@ class StoreSpace(Space):
     empty.  The first write opens a writable handle (``mode="a"``: on ``memory://`` that
     creates the named store, as any write there does)."""
 
-    def __init__(self, root: str, options: Mapping[str, Any] | None) -> None:
+    def __init__(self, root: str, options: Mapping[str, Any] | None, memo=None) -> None:
         self.root, self.options = root, options
         self._reader = self._writer = None
-        #: a dict while the backend answers one query: each answer is fetched once (set by
-        #: FileBackend for the duration of a query; None otherwise)
-        self.memo: dict | None = None
+        #: ``memo()`` is a dict while the caller answers one query (each answer is fetched
+        #: once), else None; per thread, so concurrent queries never share answers
+        self.memo = memo or (lambda: None)
 
     def _cached(self, what: str, path: str, compute):
-        if self.memo is None:
+        memo = self.memo()
+        if memo is None:
             return compute()
         key = (what, path)
-        if key not in self.memo:
-            self.memo[key] = compute()
-        return self.memo[key]
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def _open(self, mode: str):
         from zarrkit.storage import open_store
@@ -266,8 +267,8 @@ class StoreSpace(Space):
             try:
                 self._reader = self._cached("open", self.root, lambda: self._open("r"))
             except StoreNotFoundError:
-                if self.memo is not None:
-                    self.memo[("open", self.root)] = None
+                if self.memo() is not None:
+                    self.memo()[("open", self.root)] = None
                 return None  # nothing there yet: every path is missing (and nothing is created)
         return self._reader
 
