@@ -77,8 +77,11 @@ def test_eight_writers_one_well(tmp_path, pool):
     assert leftovers(url) == []
 
 
-@pytest.mark.parametrize("point", ["mid-chunks", "before-publish", "mid-merge"])
+@pytest.mark.parametrize("point", ["mid-chunks", "before-publish", "mid-merge", "mid-listing"])
 def test_sigkill_leaves_no_partial_well(tmp_path, point):
+    """Local kill points: mid-chunks and before the rename (C/4 staged), mid-merge of an
+    incremental listing (C/4 published, unlisted), and a finalize killed after writing the
+    listing but before consolidating (it listed A/1)."""
     url = str(tmp_path / "plate.ome.zarr")
     w = PlateWriter.create(url, PlateSpec.preset(96), ImageSpec("zyx"),
                            listing="incremental" if point == "mid-merge" else "finalize")
@@ -97,6 +100,8 @@ def test_sigkill_leaves_no_partial_well(tmp_path, point):
     root = json.load(open(os.path.join(url, "zarr.json")))  # parses: wholly old or wholly new
     listed = [x["path"] for x in root["attributes"].get("ome", {}).get("plate", {}).get("wells", [])]
     assert "C/4" not in listed
+    if point == "mid-listing":
+        assert listed == ["A/1"] and "consolidated_metadata" not in root
     well_doc = os.path.join(url, "C", "4", "zarr.json")
     if point != "mid-merge":
         assert not os.path.exists(os.path.dirname(well_doc))  # nothing half-written is visible

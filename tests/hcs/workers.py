@@ -96,6 +96,11 @@ def crash_at(url: str, point: str, ready: str, options: str = "null") -> None:
         staging.StagedWell.publish = lambda self, target, overwrite=False: _pause(ready)
     elif point == "mid-merge":
         listing.merge_listing = lambda *a, **k: _pause(ready)
+    elif point == "mid-listing":  # a finalize, stopped after the listing and before consolidating
+        from zarrkit import core
+
+        core.consolidate = lambda *a, **k: _pause(ready)
+        PlateWriter.open(url).finalize()
     w = PlateWriter.open(url)
     w.write_well("C4", {"0": field_data(77, (2, 16, 16)), "1": field_data(78, (2, 16, 16))})
 
