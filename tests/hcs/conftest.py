@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from tests.hcs.spaces import KINDS, make_where
 from zarrkit.hcs import ImageSpec, PlateSpec, PlateWriter
 
 
@@ -43,3 +44,14 @@ def small_plate(plate_url):
     w.finalize()
     w.close()
     return plate_url, data
+
+
+@pytest.fixture(params=KINDS)
+def where(request, tmp_path):
+    """A corner of each store kind in turn (local folder, memory store, loopback S3 bucket)."""
+    w = make_where(request.param, request, tmp_path)
+    yield w
+    if w.kind == "memory":
+        from zarrkit.storage.memory import forget
+
+        forget(w.bucket)

@@ -1,6 +1,14 @@
 """``FileBackend``: a file-like view of plates and flat Zarr stores for pipelines that address
 images by file name (spec §4; the anchor is OpenHCS's ``ZarrStorageBackend``).
 
+Paths are local paths or URLs of a bucket or named memory store (``s3://bucket/run/plate.ome.zarr``,
+``memory://scratch/run.zarr``; connection settings in ``FileConfig.storage_options``).  The
+same contract holds on each, except where the store kind cannot (see
+:mod:`zarrkit.hcs.backend_space`): object and memory stores have no symlinks
+(``create_symlink`` raises UnsupportedOperationError, ``is_symlink`` is False), their
+directories are prefixes (``ensure_directory`` outside a store creates nothing), and moves
+there are copy-then-delete.
+
 Queries (``exists``, ``is_*``, ``stat``, ``load*``, ``list_*``, ``is_symlink``) never create
 anything.  Names ending in a passthrough extension are plain files in ``<store>.files/``.
 Missing paths raise ``FileNotFoundError`` (never ``None``); builtin errors are raised as
@@ -18,7 +26,9 @@ Example:
 
 from __future__ import annotations
 
-import os
+import contextlib
+import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -26,7 +36,9 @@ import numpy as np
 
 from zarrkit.errors import StorageResolutionError, ZarrkitError
 from zarrkit.hcs import backend_fs as fs
+from zarrkit.hcs import backend_tree as tree
 from zarrkit.hcs.backend_paths import MAX_HOPS, Target, resolve_path, root_attributes
+from zarrkit.hcs.backend_space import LocalSpace, Space, StoreSpace, join, normalize, parent, split_url
 from zarrkit.hcs.convert import to_numpy
 from zarrkit.hcs.layout import NAMING
 
@@ -38,7 +50,8 @@ PASSTHROUGH = (".json", ".csv", ".txt", ".roi.zip", ".zip")
 @dataclass
 class FileConfig:
     """How the backend writes: a plate (geometry + image spec, naming, layout, compression,
-    listing, declared planes per well in ``sizes``) or flat stores, and passthrough suffixes."""
+    listing, declared planes per well in ``sizes``) or flat stores, passthrough suffixes, and
+    the connection ``storage_options`` for object-store URLs (``endpoint_url``, credentials...)."""
 
     plate: Any = None
     image: Any = None
@@ -48,6 +61,16 @@ class FileConfig:
     listing: str = "finalize"
     passthrough: tuple[str, ...] = PASSTHROUGH
     sizes: Mapping[str, int] = field(default_factory=dict)
+    storage_options: Mapping[str, Any] | None = None
+
+
+def _one_read(method):
+    """Within one query each object-store answer (a HEAD, GET or listing) is fetched once."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._reads():
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 class FileBackend:
@@ -56,28 +79,57 @@ class FileBackend:
     def __init__(self, config: FileConfig | None = None) -> None:
         self.config = config or FileConfig()
         self._plates: dict[str, Any] = {}
+        self._spaces: dict[str, Space] = {"": LocalSpace()}
+        self._local = threading.local()  # this thread's answer cache while it runs one query
 
-    # ------------------------------------------------------------------ resolution
+    def _memo(self) -> dict | None:
+        return getattr(self._local, "memo", None)
+
+    @contextlib.contextmanager
+    def _reads(self):
+        """One answer cache for the object and memory stores during one query (local paths
+        answer from the OS each time; writes never run under it)."""
+        if self._memo() is not None:
+            yield
+            return
+        self._local.memo = {}
+        try:
+            yield
+        finally:
+            self._local.memo = None
+
+    def _space(self, path: str) -> Space:
+        """The space of a normalised path: the local file system, or its bucket / memory store."""
+        root = (split_url(path) or ("",))[0]
+        if root not in self._spaces:
+            self._spaces[root] = StoreSpace(root, self.config.storage_options, memo=self._memo)
+        return self._spaces[root]
+
+    def _open(self, store: str, mode: str):
+        """A zarrkit store on ``store`` (a local path or URL) for ``zarrkit.core``."""
+        from zarrkit.storage import open_store
+
+        remote = split_url(store) is not None and not store.startswith("memory://")
+        return open_store(store, mode=mode, options=self.config.storage_options if remote else None)
+
     def _target(self, path: Any, *, write: bool = False) -> Target:
-        hint = None
-        if write:
-            from zarrkit.hcs.backend_paths import _fspath
+        full = normalize(path)
+        return resolve_path(self._space(full), full, tuple(self.config.passthrough),
+                            store_hint=parent(full) if write else None)
 
-            hint = os.path.dirname(_fspath(path))
-        return resolve_path(path, tuple(self.config.passthrough), store_hint=hint)
-
-    def _is_plate(self, store: str) -> bool:
-        if os.path.isfile(os.path.join(store, "zarr.json")):
-            return (root_attributes(store).get("zarrkit") or {}).get("format") == "hcs"
+    def _is_plate(self, space: Space, store: str) -> bool:
+        if space.is_file(join(store, "zarr.json")):
+            return (root_attributes(space, store).get("zarrkit") or {}).get("format") == "hcs"
         return self.config.plate is not None
 
-    def _plate(self, store: str):
+    def _plate(self, space: Space, store: str):
         from zarrkit.hcs.backend_plate import PlateSide
 
         if store not in self._plates:
             c = self.config
-            self._plates[store] = PlateSide(store, plate=c.plate, image=c.image, naming=c.naming, layout=c.layout,
-                                            compression=c.compression, listing=c.listing, sizes=c.sizes)
+            self._plates[store] = PlateSide(store, space, plate=c.plate, image=c.image, naming=c.naming,
+                                            layout=c.layout, compression=c.compression, listing=c.listing,
+                                            sizes=c.sizes, storage_options=c.storage_options)
         return self._plates[store]
 
     def _follow(self, target: Target) -> Target:
@@ -100,6 +152,7 @@ class FileBackend:
         return fs.kind_of(self, target), target
 
     # ------------------------------------------------------------------ queries
+    @_one_read
     def exists(self, path: Any) -> bool:
         """True for an existing file or directory (a dangling link or cycle: False); never raises."""
         try:
@@ -107,6 +160,7 @@ class FileBackend:
         except Exception:
             return False
 
+    @_one_read
     def is_file(self, path: Any) -> bool:
         """True for a file; missing -> FileNotFoundError, a directory -> IsADirectoryError."""
         kind, t = self._kind(path)
@@ -116,6 +170,7 @@ class FileBackend:
             raise IsADirectoryError(f"is a directory: {t.path}")
         return True
 
+    @_one_read
     def is_dir(self, path: Any) -> bool:
         """True for a directory; missing -> FileNotFoundError, a file -> NotADirectoryError."""
         kind, t = self._kind(path)
@@ -125,13 +180,16 @@ class FileBackend:
             raise NotADirectoryError(f"not a directory: {t.path}")
         return True
 
+    @_one_read
     def is_symlink(self, path: Any) -> bool:
-        """Whether ``path`` itself is a link (not followed); never raises for a missing path."""
+        """Whether ``path`` itself is a link (not followed); never raises for a missing path.
+        Always False on object and memory stores, which have no links."""
         try:
             return fs.link_of(self, self._target(path)) is not None
         except Exception:
             return False
 
+    @_one_read
     def stat(self, path: Any) -> dict[str, Any]:
         """``{"type", "path", "exists", "target"?, "well"?, "index"?, "shape"?, "dtype"?}``; never raises."""
         try:
@@ -149,16 +207,19 @@ class FileBackend:
         except Exception as err:  # stat reports; it never raises
             return {"type": "missing", "path": str(path), "exists": False, "error": f"{type(err).__name__}: {err}"}
 
+    @_one_read
     def list_files(self, directory: Any, pattern: str | None = None, extensions: Sequence[str] | None = None,
                    recursive: bool = False) -> list[str]:
         """Full paths of the files under ``directory``, breadth-first and sorted."""
-        return fs.listing(self, directory, pattern, extensions, recursive, dirs=False)
+        return tree.listing(self, directory, pattern, extensions, recursive, dirs=False)
 
+    @_one_read
     def list_dir(self, directory: Any, pattern: str | None = None, extensions: Sequence[str] | None = None) -> list[str]:
         """Full paths of the entries (files and directories) one level below ``directory``."""
-        return fs.listing(self, directory, pattern, extensions, False, dirs=True)
+        return tree.listing(self, directory, pattern, extensions, False, dirs=True)
 
     # ------------------------------------------------------------------ reading
+    @_one_read
     def load(self, path: Any) -> Any:
         """A file's content: an array, or for passthrough files parsed JSON, ``str`` or ``bytes``."""
         kind, target = self._kind(path)
@@ -168,6 +229,7 @@ class FileBackend:
             raise IsADirectoryError(f"is a directory: {target.path}")
         return fs.read(self, target)
 
+    @_one_read
     def load_batch(self, paths: Sequence[Any]) -> list[Any]:
         """``load`` for many paths, in input order; any missing path raises before anything is read."""
         resolved = []
@@ -190,15 +252,16 @@ class FileBackend:
         if target.passthrough:
             return target, fs.passthrough_bytes(data, target)
         array = to_numpy(data)
-        if target.store and self._is_plate(target.store):
-            side = self._plate(target.store)
+        if target.store and self._is_plate(target.space, target.store):
+            side = self._plate(target.space, target.store)
             side.coords(target.name, coords)  # unmappable -> StorageResolutionError, before anything is written
             side.check_plane(target.name, array)
         return target, array
 
     def save(self, data: Any, path: Any, *, coords: Any = None) -> None:
         """Save one file; an existing name raises FileExistsError (never a silent overwrite)."""
-        target, payload = self._prepare(data, path, coords)
+        with self._reads():
+            target, payload = self._prepare(data, path, coords)
         fs.write(self, target, payload, coords)
 
     def save_batch(self, data_list: Sequence[Any], paths: Sequence[Any], *, coords: Sequence[Any] | None = None) -> None:
@@ -206,10 +269,12 @@ class FileBackend:
         checked before the first write."""
         if len(data_list) != len(paths) or (coords is not None and len(coords) != len(paths)):
             raise ValueError(f"save_batch: {len(data_list)} data for {len(paths)} paths")
-        full = [self._target(p, write=True).path for p in paths]
-        if len(set(full)) != len(full):
-            raise ValueError(f"save_batch: duplicate names {sorted({p for p in full if full.count(p) > 1})}")
-        prepared = [self._prepare(d, p, coords[i] if coords else None) for i, (d, p) in enumerate(zip(data_list, paths))]
+        with self._reads():
+            full = [self._target(p, write=True).path for p in paths]
+            if len(set(full)) != len(full):
+                raise ValueError(f"save_batch: duplicate names {sorted({p for p in full if full.count(p) > 1})}")
+            prepared = [self._prepare(d, p, coords[i] if coords else None)
+                        for i, (d, p) in enumerate(zip(data_list, paths))]
         arrays = [a for t, a in prepared if isinstance(a, np.ndarray)]
         if len({(a.shape, a.dtype.str) for a in arrays}) > 1:
             raise ValueError("save_batch: arrays differ in shape or dtype")
@@ -249,19 +314,24 @@ class FileBackend:
 
     def ensure_directory(self, path: Any) -> str:
         """``mkdir -p`` outside a store, the root group on a store path, groups in a flat store;
-        a plate store has no directories (StorageResolutionError)."""
+        a plate store has no directories (StorageResolutionError).  Outside a store on an object
+        or memory store a directory is a prefix: nothing is created, and it exists (``is_dir``)
+        once something is stored below it."""
         return fs.make_directory(self, self._target(path))
 
     # ------------------------------------------------------------------ links, move and copy
     def create_symlink(self, source: Any, link_name: Any, overwrite: bool = False) -> None:
-        """Store a link ``link_name`` -> ``source`` (an attribute inside a store)."""
+        """Store a link ``link_name`` -> ``source`` (an attribute inside a store, an OS symlink
+        outside).  Local paths only: on object and memory stores it raises
+        UnsupportedOperationError naming the store and key, and writes nothing."""
         fs.make_link(self, self._target(source), self._target(link_name, write=True), overwrite)
 
     def move(self, source: Any, destination: Any) -> None:
-        """Move a file or a whole store; never overwrites."""
-        fs.transfer(self, source, destination, move=True)
+        """Move a file or a whole store (also between a local folder and a bucket); never
+        overwrites.  A rename on a local disk, copy-then-delete anywhere else."""
+        tree.transfer(self, source, destination, move=True)
 
     def copy(self, source: Any, destination: Any) -> None:
         """Copy a file or a whole store; never overwrites."""
-        fs.transfer(self, source, destination, move=False)
+        tree.transfer(self, source, destination, move=False)
 

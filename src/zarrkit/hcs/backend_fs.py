@@ -2,6 +2,11 @@
 outside any store (plain files and folders), passthrough files (``<store>.files/``), plate
 stores (a flat namespace of plane names) and flat stores (one array per name).
 
+Plain and passthrough files go through the path's :class:`~zarrkit.hcs.backend_space.Space`
+(local folders, or an object or memory store); store contents go through ``zarrkit.core``
+on a store opened from the same URL.  Listing, moving and copying live in
+:mod:`zarrkit.hcs.backend_tree`.
+
 Example:
     >>> passthrough_bytes({"a": 1}, Target("/x/s.zarr/m.json", "/x/s.zarr", "m.json", True, "/x/s.zarr.files/m.json"))
     b'{"a": 1}'
@@ -9,69 +14,65 @@ Example:
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
-import shutil
 from typing import Any
-
-import numpy as np
 
 from zarrkit import core
 from zarrkit.errors import SpecViolation, StorageResolutionError
-from zarrkit.hcs.backend_paths import Target, files_dir, passthrough_suffix, root_attributes
+from zarrkit.hcs.backend_paths import Target, files_dir, passthrough_suffix, root_attributes, staging_dir
+from zarrkit.hcs.backend_space import join
 
-__all__ = ["link_of", "kind_of", "describe", "read", "write", "remove", "listing", "make_directory", "make_link",
-           "transfer", "passthrough_bytes"]
+__all__ = ["link_of", "kind_of", "describe", "read", "write", "remove", "make_directory", "make_link",
+           "passthrough_bytes", "is_plate"]
 
 
-def _doc(directory: str) -> dict[str, Any] | None:
+def node_doc(t: Target, name: str | None = None) -> dict[str, Any] | None:
+    """The ``zarr.json`` of node ``name`` (default ``t.name``) of ``t``'s store, or None."""
+    name = t.name if name is None else name
     try:
-        with open(os.path.join(directory, "zarr.json"), "rb") as f:
-            return json.load(f)
-    except (OSError, ValueError):
+        return json.loads(t.space.read(join(t.store, name, "zarr.json")) or b"null")
+    except ValueError:
         return None
 
 
-def _plate(fb, t: Target) -> bool:
-    return t.store is not None and fb._is_plate(t.store)
-
-
-def _node(t: Target) -> dict[str, Any] | None:
-    return _doc(os.path.join(t.store, *t.name.split("/")))
+def is_plate(fb, t: Target) -> bool:
+    """Whether ``t`` lies in a plate store (a flat namespace of plane names)."""
+    return t.store is not None and fb._is_plate(t.space, t.store)
 
 
 def link_of(fb, t: Target) -> str | None:
-    """Where ``t`` links to (an absolute path), or None when it is no link."""
+    """Where ``t`` links to (a full path), or None when it is no link (always None on object
+    and memory stores: they have no symlinks)."""
+    if not t.space.local:
+        return None
     if t.store is None or t.passthrough:
-        real = t.file or t.path
-        return os.path.join(os.path.dirname(real), os.readlink(real)) if os.path.islink(real) else None
+        return t.space.readlink(t.real)
     if t.is_root:
         return None
-    if _plate(fb, t):
-        target = ((root_attributes(t.store).get("zarrkit") or {}).get("links") or {}).get(t.name)
+    if is_plate(fb, t):
+        target = ((root_attributes(t.space, t.store).get("zarrkit") or {}).get("links") or {}).get(t.name)
     else:
-        doc = _node(t) or {}
+        doc = node_doc(t) or {}
         target = ((doc.get("attributes") or {}).get("zarrkit") or {}).get("symlink") if doc.get("node_type") == "group" \
             else None
-    return os.path.join(t.store, *target.split("/")) if target else None
+    return join(t.store, target) if target else None
 
 
 def kind_of(fb, t: Target) -> str:
     """``file``, ``directory`` or ``missing`` (links are resolved by the caller)."""
+    space = t.space
     if t.store is None or t.passthrough:
-        real = t.file or t.path
-        return "file" if os.path.isfile(real) else "directory" if os.path.isdir(real) else "missing"
+        return "file" if space.is_file(t.real) else "directory" if space.is_dir(t.real) else "missing"
     if t.is_root:
-        return "directory" if os.path.isfile(os.path.join(t.store, "zarr.json")) else "missing"
-    if _plate(fb, t):
-        if t.name in fb._plate(t.store).index():
+        return "directory" if space.is_file(join(t.store, "zarr.json")) else "missing"
+    if is_plate(fb, t):
+        if t.name in fb._plate(t.space, t.store).index():
             return "file"
-        depth = t.name.count("/")
-        return "directory" if depth <= 1 and _node(t) is not None else "missing"
-    doc = _node(t)
+        return "directory" if t.name.count("/") <= 1 and node_doc(t) is not None else "missing"
+    doc = node_doc(t)
     if doc is None:
-        return "directory" if os.path.isdir(os.path.join(files_dir(t.store), *t.name.split("/"))) else "missing"
+        return "directory" if space.is_dir(join(files_dir(t.store), t.name)) else "missing"
     if doc.get("node_type") == "array":
         return "file"
     return "missing" if ((doc.get("attributes") or {}).get("zarrkit") or {}).get("symlink") else "directory"
@@ -80,14 +81,13 @@ def kind_of(fb, t: Target) -> str:
 def describe(fb, t: Target) -> dict[str, Any]:
     """Extra ``stat`` fields of a file: well and index of a plane, shape and dtype of an array."""
     if t.store is None or t.passthrough:
-        return {"size": os.path.getsize(t.file or t.path)}
-    if _plate(fb, t):
-        side = fb._plate(t.store)
+        return {"size": t.space.size(t.real)}
+    if is_plate(fb, t):
+        side = fb._plate(t.space, t.store)
         well, field, tt, c, z = side.index()[t.name]
-        image = side.image()
         return {"well": well, "index": {"field": field, "t": tt, "c": c, "z": z},
-                "shape": list(side.load(t.name).shape), "dtype": str(image.dtype)}
-    doc = _node(t)
+                "shape": list(side.load(t.name).shape), "dtype": str(side.image().dtype)}
+    doc = node_doc(t)
     return {"shape": doc["shape"], "dtype": doc["data_type"]}
 
 
@@ -109,34 +109,27 @@ def passthrough_bytes(data: Any, t: Target) -> bytes:
 def read(fb, t: Target) -> Any:
     """A file's content (plane or array as numpy; passthrough parsed by its suffix)."""
     if t.store is None or t.passthrough:
-        real = t.file or t.path
-        suffix = passthrough_suffix(real, (".json", ".csv", ".txt"))
+        raw = t.space.read(t.real)
+        if raw is None:
+            raise FileNotFoundError(f"no such file: {t.path}")
+        suffix = passthrough_suffix(t.real, (".json", ".csv", ".txt"))
         if suffix == ".json":
-            with open(real, "rb") as f:
-                return json.load(f)
-        if suffix:
-            with open(real, encoding="utf-8") as f:
-                return f.read()
-        with open(real, "rb") as f:
-            return f.read()
-    if _plate(fb, t):
-        return fb._plate(t.store).load(t.name)
-    from zarrkit.storage import open_store
-
-    with open_store(t.store, mode="r") as store:
+            return json.loads(raw)
+        return raw.decode("utf-8") if suffix else raw
+    if is_plate(fb, t):
+        return fb._plate(t.space, t.store).load(t.name)
+    with fb._open(t.store, "r") as store:
         return core.read_region(store, t.name, ...)
 
 
 def _ensure_root(fb, t: Target) -> None:
     """The store a write lands in exists afterwards: a plate root, or a plain root group."""
-    from zarrkit.storage import open_store
-
-    if os.path.isfile(os.path.join(t.store, "zarr.json")):
+    if t.space.is_file(join(t.store, "zarr.json")):
         return
     if fb.config.plate is not None:
-        fb._plate(t.store).writer()
+        fb._plate(t.space, t.store).writer()
         return
-    with open_store(t.store, mode="a") as store:
+    with fb._open(t.store, "a") as store:
         core.create_group(store, "")
 
 
@@ -144,17 +137,14 @@ def write(fb, t: Target, payload: Any, coords: Any) -> None:
     """Store a checked payload at a new name (creating the store's root first if needed)."""
     _ensure_root(fb, t)
     if t.passthrough:
-        os.makedirs(os.path.dirname(t.file), exist_ok=True)
-        with open(t.file, "xb") as f:
-            f.write(payload)
+        t.space.write(t.file, payload, exclusive=True)
         return
-    if _plate(fb, t):
-        fb._plate(t.store).save(t.name, payload, coords)
+    if is_plate(fb, t):
+        fb._plate(t.space, t.store).save(t.name, payload, coords)
         return
     from zarrkit.hcs.image_spec import Compression
-    from zarrkit.storage import open_store
 
-    with open_store(t.store, mode="r+") as store:
+    with fb._open(t.store, "r+") as store:
         chunks = (1,) * (payload.ndim - 2) + payload.shape[-2:] if payload.ndim > 2 else payload.shape
         meta = core.array_metadata(payload.shape, payload.dtype, chunks, fill_value=0,
                                    compressors=Compression.parse(fb.config.compression).codecs(payload.itemsize) or None)
@@ -162,154 +152,89 @@ def write(fb, t: Target, payload: Any, coords: Any) -> None:
         core.write_region(store, t.name, ..., payload, metadata=meta)
 
 
-def _relist(fb, store: str) -> None:
+def _relist(fb, t: Target) -> None:
     """After a well left the plate: list the rest, or drop ``ome`` when no well remains."""
-    side = fb._plate(store)
+    side = fb._plate(t.space, t.store)
     try:
         side.writer().finalize()
     except SpecViolation:
-        from zarrkit.storage import open_store
-
-        with open_store(store, mode="r+") as s:
+        with fb._open(t.store, "r+") as s:
             attrs = dict(core.read_metadata(s, "").attributes)
             attrs.pop("ome", None)
             core.update_attributes(s, "", attrs, replace=True)
 
 
+def _remove_plain(t: Target, kind: str, recursive: bool) -> None:
+    space, real = t.space, t.real
+    if kind != "directory":
+        space.remove(real)
+    elif recursive:
+        space.rmtree(real)
+        for sibling in (files_dir(real), staging_dir(real)):
+            space.rmtree(sibling)
+    elif space.entries(real):
+        raise IsADirectoryError(f"directory not empty: {real} (use delete_all)")
+    else:
+        space.rmdir(real)
+
+
 def remove(fb, t: Target, kind: str, *, recursive: bool) -> None:
     """Delete what ``t`` names (``kind`` from :func:`kind_of`, or ``symlink``)."""
-    from zarrkit.storage import open_store
-
     if kind == "symlink" and t.store is not None and not t.passthrough:
-        if _plate(fb, t):
-            _set_links(t.store, lambda links: links.pop(t.name, None))
+        if is_plate(fb, t):
+            _set_links(fb, t, lambda links: links.pop(t.name, None))
         else:
-            with open_store(t.store, mode="r+") as s:
+            with fb._open(t.store, "r+") as s:
                 core.delete_node(s, t.name)
         return
     if t.store is None or t.passthrough or kind == "symlink":
-        real = t.file or t.path
-        if kind == "directory":
-            if recursive:
-                shutil.rmtree(real)
-                for sibling in (files_dir(real), os.path.normpath(real) + ".staging"):
-                    shutil.rmtree(sibling, ignore_errors=True)
-            else:
-                if os.listdir(real):
-                    raise IsADirectoryError(f"directory not empty: {real} (use delete_all)")
-                os.rmdir(real)
-        else:
-            os.unlink(real)
+        _remove_plain(t, kind, recursive)
         return
     if t.is_root:
-        if not recursive and (core.list_children(open_store(t.store), "") or os.path.isdir(files_dir(t.store))):
-            raise IsADirectoryError(f"store not empty: {t.store} (use delete_all)")
+        if not recursive:
+            with fb._open(t.store, "r") as s:
+                if core.list_children(s, "") or t.space.is_dir(files_dir(t.store)):
+                    raise IsADirectoryError(f"store not empty: {t.store} (use delete_all)")
         fb._plates.pop(t.store, None)
-        for d in (t.store, files_dir(t.store), os.path.normpath(t.store) + ".staging"):
-            shutil.rmtree(d, ignore_errors=True)
+        for d in (t.store, files_dir(t.store), staging_dir(t.store)):
+            t.space.rmtree(d)
         return
-    if _plate(fb, t) and kind == "file":
-        fb._plate(t.store).delete(t.name, fb._plate(t.store).index()[t.name])
+    if is_plate(fb, t) and kind == "file":
+        side = fb._plate(t.space, t.store)
+        side.delete(t.name, side.index()[t.name])
         return
-    with open_store(t.store, mode="r+") as s:
+    with fb._open(t.store, "r+") as s:
         if kind == "directory" and not recursive and (core.list_children(s, t.name)):
             raise IsADirectoryError(f"not empty: {t.path} (use delete_all)")
         core.delete_node(s, t.name, missing_ok=True)
-    shutil.rmtree(os.path.join(files_dir(t.store), *t.name.split("/")), ignore_errors=True)
-    if _plate(fb, t):
-        _relist(fb, t.store)
-
-
-def _entries(fb, directory: Target) -> list[tuple[str, bool]]:
-    """``(relative path, is_dir)`` of everything below ``directory``, zarr internals hidden."""
-    out: list[tuple[str, bool]] = []
-    if directory.store is None:
-        for dirpath, dirs, files in os.walk(directory.path):
-            rel = os.path.relpath(dirpath, directory.path)
-            stores = [d for d in dirs if os.path.isfile(os.path.join(dirpath, d, "zarr.json"))]
-            dirs[:] = [d for d in dirs if d not in stores and not any(d in (s + ".files", s + ".staging") for s in stores)]
-            for name in files + dirs:
-                out.append((os.path.normpath(os.path.join(rel, name)), name in dirs))
-            for s in stores:
-                base = os.path.normpath(os.path.join(rel, s))
-                out.append((base, True))
-                sub = fb._target(os.path.join(dirpath, s))
-                out += [(f"{base}/{n}", d) for n, d in _entries(fb, sub)]
-        return out
-    prefix = directory.name + "/" if directory.name else ""
-    if _plate(fb, directory):
-        names = list(fb._plate(directory.store).index())
-        names += list(((root_attributes(directory.store).get("zarrkit") or {}).get("links") or {}))
-        out += [(n[len(prefix):], False) for n in names if n.startswith(prefix)]
-    else:
-        from zarrkit.storage import open_store
-
-        with open_store(directory.store, mode="r") as s:
-            stack = [directory.name]
-            while stack:
-                node = stack.pop()
-                for name, meta in core.list_children(s, node):
-                    path = f"{node}/{name}" if node else name
-                    link = ((meta.attributes or {}).get("zarrkit") or {}).get("symlink")
-                    is_dir = meta.node_type == "group" and not link
-                    out.append((path[len(prefix):], is_dir))
-                    if is_dir:
-                        stack.append(path)
-    pt = os.path.join(files_dir(directory.store), *filter(None, directory.name.split("/")))
-    for dirpath, dirs, files in os.walk(pt):
-        rel = os.path.relpath(dirpath, pt)
-        out += [(os.path.normpath(os.path.join(rel, n)).replace(os.sep, "/"), n in dirs) for n in files + dirs]
-    return sorted(set(out))
-
-
-def listing(fb, directory: Any, pattern, extensions, recursive: bool, *, dirs: bool) -> list[str]:
-    """Breadth-first, sorted full paths below ``directory`` (see ``FileBackend.list_files``)."""
-    kind, t = fb._kind(directory)
-    if kind == "missing":
-        raise FileNotFoundError(f"no such directory: {t.path}")
-    if kind == "file":
-        raise NotADirectoryError(f"not a directory: {t.path}")
-    exts = tuple(e.lower() for e in extensions or ())
-    found = []
-    for rel, is_dir in _entries(fb, t):
-        depth = rel.count("/")
-        if (not recursive and depth) or (is_dir and not dirs):
-            continue
-        base = rel.rsplit("/", 1)[-1]
-        if pattern is not None and not fnmatch.fnmatchcase(base, pattern):
-            continue
-        if exts and (is_dir or not base.lower().endswith(exts)):
-            continue
-        found.append((depth, rel))
-    return [os.path.join(t.path, *rel.split("/")) for _, rel in sorted(found)]
+    t.space.rmtree(join(files_dir(t.store), t.name))
+    if is_plate(fb, t):
+        _relist(fb, t)
 
 
 def make_directory(fb, t: Target) -> str:
     """``ensure_directory``: see :meth:`FileBackend.ensure_directory`."""
-    from zarrkit.storage import open_store
-
     if t.store is None:
-        if t.path.endswith(".zarr") and not os.path.exists(t.path):
-            with open_store(t.path, mode="a") as s:
+        if t.path.endswith(".zarr") and not t.space.is_dir(t.path):
+            with fb._open(t.path, "a") as s:
                 core.create_group(s, "")
         else:
-            os.makedirs(t.path, exist_ok=True)
+            t.space.makedirs(t.path)
         return t.path
     if t.is_root:
         return t.path
-    if _plate(fb, t):
+    if is_plate(fb, t):
         raise StorageResolutionError(f"{t.path}: a plate store has a flat namespace; it has no directories")
-    with open_store(t.store, mode="r+") as s:
-        if _node(t) is None:
+    with fb._open(t.store, "r+") as s:
+        if node_doc(t) is None:
             core.create_group(s, t.name)
     return t.path
 
 
-def _set_links(store: str, change) -> None:
+def _set_links(fb, t: Target, change) -> None:
     from zarrkit.hcs.staging import plate_lock
-    from zarrkit.storage import open_store
 
-    with plate_lock(store), open_store(store, mode="r+") as s:
+    with plate_lock(t.store), fb._open(t.store, "r+") as s:
         marker = dict(core.read_metadata(s, "").attributes.get("zarrkit") or {})
         links = dict(marker.get("links") or {})
         change(links)
@@ -319,7 +244,9 @@ def _set_links(store: str, change) -> None:
 
 def make_link(fb, src: Target, link: Target, overwrite: bool) -> None:
     """``create_symlink``: see :meth:`FileBackend.create_symlink`."""
-    if link.store != src.store:
+    if not link.space.local:
+        link.space.symlink(src.path, link.path)  # raises: object and memory stores have no symlinks
+    if link.store != src.store or link.space is not src.space:
         raise StorageResolutionError(f"a link cannot cross stores: {link.path} -> {src.path}")
     chain, cur = [src.path], src
     while (nxt := link_of(fb, cur)) is not None:
@@ -333,41 +260,12 @@ def make_link(fb, src: Target, link: Target, overwrite: bool) -> None:
     if exists and not overwrite:
         raise FileExistsError(f"already exists: {link.path}")
     if link.store is None or link.passthrough:
-        real = link.file or link.path
         if exists:
-            os.unlink(real)
-        os.symlink(src.file or src.path, real)
-    elif _plate(fb, link):
-        _set_links(link.store, lambda links: links.__setitem__(link.name, src.name))
+            link.space.remove(link.real)
+        link.space.makedirs(os.path.dirname(link.real))
+        link.space.symlink(src.real, link.real)
+    elif is_plate(fb, link):
+        _set_links(fb, link, lambda links: links.__setitem__(link.name, src.name))
     else:
-        from zarrkit.storage import open_store
-
-        with open_store(link.store, mode="r+") as s:
+        with fb._open(link.store, "r+") as s:
             core.create_group(s, link.name, attributes={"zarrkit": {"symlink": src.name}}, overwrite=overwrite)
-
-
-def transfer(fb, source: Any, destination: Any, *, move: bool) -> None:
-    """``move``/``copy``: whole stores, plain files and stored files; never overwrites."""
-    kind, src = fb._kind(source)
-    dst = fb._target(destination, write=True)
-    if kind == "missing":
-        raise FileNotFoundError(f"no such file or directory: {src.path}")
-    if fb.exists(dst.path) or fb.is_symlink(dst.path):
-        raise FileExistsError(f"already exists: {dst.path}")
-    whole_store = src.is_root or (src.store is None and os.path.isfile(os.path.join(src.path, "zarr.json")))
-    if kind == "directory" and not whole_store:
-        raise StorageResolutionError(f"{src.path}: only files and whole stores move or copy")
-    if whole_store:
-        root = src.store or src.path
-        fb._plates.pop(root, None)
-        for a, b in ((root, dst.path), (files_dir(root), files_dir(dst.path))):
-            if os.path.exists(a):
-                os.rename(a, b) if move else shutil.copytree(a, b, symlinks=True)
-        return
-    if src.store is None and dst.store is None:
-        os.rename(src.path, dst.path) if move else shutil.copy2(src.path, dst.path)
-        return
-    data = read(fb, src)
-    fb.save(np.asarray(data) if isinstance(data, np.ndarray) else data, dst.path)
-    if move:
-        remove(fb, src, "file", recursive=False)

@@ -7,8 +7,9 @@ is published (staged + renamed, §3) once every plane it declares is there.
 Example:
     >>> import os, tempfile, numpy as np
     >>> from zarrkit.hcs import PlateSpec, ImageSpec
+    >>> from zarrkit.hcs.backend_space import LocalSpace
     >>> cfg = dict(plate=PlateSpec.preset(6), image=ImageSpec("yx"), sizes={"field": 1, "t": 1, "z": 1})
-    >>> side = PlateSide(os.path.join(tempfile.mkdtemp(), "p.zarr"), **cfg)
+    >>> side = PlateSide(os.path.join(tempfile.mkdtemp(), "p.zarr"), LocalSpace(), **cfg)
     >>> side.save("A01_s1_w1_z01.tif", np.ones((4, 4), "uint16"), None)
     >>> side.index()["A01_s1_w1_z01.tif"], int(side.load("A01_s1_w1_z01.tif").sum())
     (('A/1', '0', None, None, None), 16)
@@ -17,12 +18,12 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Mapping
 
 import numpy as np
 
 from zarrkit.errors import IncompleteWellError, SpecViolation, StorageResolutionError
+from zarrkit.hcs.backend_space import Space, join
 from zarrkit.hcs.geometry import PlateSpec
 from zarrkit.hcs.image_spec import ImageSpec
 from zarrkit.hcs.layout import NAMING
@@ -33,29 +34,32 @@ __all__ = ["PlateSide"]
 Coords = tuple  # (well path, field, t, c, z)
 
 
-def _doc(path: str) -> dict[str, Any] | None:
-    try:
-        with open(os.path.join(path, "zarr.json"), "rb") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 class PlateSide:
-    """One plate store seen as plane files."""
+    """One plate store (a local folder or a URL in ``space``) seen as plane files."""
 
-    def __init__(self, directory: str, *, plate: PlateSpec | None = None, image: ImageSpec | None = None,
+    def __init__(self, directory: str, space: Space, *, plate: PlateSpec | None = None, image: ImageSpec | None = None,
                  naming: str = NAMING, layout: Any = "sharded", compression: Any = "zstd:3",
-                 listing: str = "finalize", sizes: Mapping[str, int] | None = None) -> None:
-        self.dir, self.plate_cfg, self.image_cfg = directory, plate, image
+                 listing: str = "finalize", sizes: Mapping[str, int] | None = None,
+                 storage_options: Mapping[str, Any] | None = None) -> None:
+        self.dir, self.space, self.options = directory, space, storage_options
+        self.plate_cfg, self.image_cfg = plate, image
         self.naming_cfg, self.layout, self.compression, self.listing = naming, layout, compression, listing
         self.sizes_cfg = dict(sizes or {})
         self._writer = None
         self.open_wells: dict[str, dict[str, Any]] = {}  # well -> {"planes": {coords: array}, "files": {...}}
 
     # ------------------------------------------------------------------ the plate
+    def _doc(self, path: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.space.read(join(path, "zarr.json")) or b"null")
+        except ValueError:
+            return None
+
+    def _exists(self) -> bool:
+        return self.space.is_file(join(self.dir, "zarr.json"))
+
     def marker(self) -> dict[str, Any]:
-        doc = _doc(self.dir) or {}
+        doc = self._doc(self.dir) or {}
         return (doc.get("attributes") or {}).get("zarrkit") or {}
 
     def geometry(self) -> PlateSpec:
@@ -82,13 +86,21 @@ class PlateSide:
         from zarrkit.hcs.writer import PlateWriter
 
         if self._writer is None:
-            if os.path.isfile(os.path.join(self.dir, "zarr.json")):
-                self._writer = PlateWriter.open(self.dir)
+            if self._exists():
+                self._writer = PlateWriter.open(self.dir, storage_options=self._remote_options())
             else:
                 self._writer = PlateWriter.create(self.dir, self.geometry(), self.image(), layout=self.layout,
                                                   compression=self.compression, listing=self.listing,
-                                                  naming=self.naming_cfg)
+                                                  naming=self.naming_cfg, storage_options=self._remote_options())
         return self._writer
+
+    def _remote_options(self) -> Mapping[str, Any] | None:
+        return None if self.space.local or self.dir.startswith("memory://") else self.options
+
+    def _reader(self):
+        from zarrkit.hcs.reader import PlateReader
+
+        return PlateReader(self.dir, storage_options=self._remote_options())
 
     def sizes(self) -> dict[str, int]:
         """Planes a well declares: fields, t, c, z (c from the channels when there are some)."""
@@ -100,14 +112,13 @@ class PlateSide:
     def index(self) -> dict[str, Coords]:
         """Every published name -> coordinates, from the wells' ``zarrkit.files`` (reads only)."""
         out: dict[str, Coords] = {}
-        if not os.path.isdir(self.dir):
+        if not self.space.is_dir(self.dir):
             return out
-        for row in sorted(os.listdir(self.dir)):
-            row_dir = os.path.join(self.dir, row)
-            if not os.path.isdir(row_dir):
+        for row, row_is_dir in self.space.entries(self.dir):
+            if not row_is_dir:
                 continue
-            for col in sorted(os.listdir(row_dir)):
-                doc = _doc(os.path.join(row_dir, col)) or {}
+            for col, col_is_dir in self.space.entries(join(self.dir, row)):
+                doc = (self._doc(join(self.dir, row, col)) if col_is_dir else None) or {}
                 own = (doc.get("attributes") or {}).get("zarrkit") or {}
                 if own.get("state") == "complete":
                     for name, (field, t, c, z) in (own.get("files") or {}).items():
@@ -190,7 +201,7 @@ class PlateSide:
                                           "(save them, or flush(partial=True))")
         for well in list(self.open_wells):
             self.publish(well)
-        if self._writer is not None or os.path.isfile(os.path.join(self.dir, "zarr.json")):
+        if self._writer is not None or self._exists():
             if self.index():
                 self.writer().finalize()
 
@@ -203,9 +214,7 @@ class PlateSide:
         buffer = self.open_wells.get(well)
         if buffer and (field, t, c, z) in buffer["planes"]:
             return buffer["planes"][(field, t, c, z)].copy()
-        from zarrkit.hcs.reader import PlateReader
-
-        with PlateReader(self.dir) as reader:
+        with self._reader() as reader:
             return reader.plane(well, field, t=t or 0, c=c or 0, z=z or 0)
 
     def delete(self, name: str, where: Coords) -> None:
@@ -216,9 +225,7 @@ class PlateSide:
             buffer["files"].pop(name)
             buffer["planes"].pop(where[1:], None)
             return
-        from zarrkit.hcs.reader import PlateReader
-
-        with PlateReader(self.dir) as reader:
+        with self._reader() as reader:
             fields = {f: reader.image(well, f).numpy() for f in reader.fields(well)}
         image = self.image()
         fields[where[1]][tuple(v for a, v in zip("tcz", where[2:]) if a in image.axes)] = 0

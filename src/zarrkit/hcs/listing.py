@@ -136,14 +136,24 @@ def plate_attributes(geometry: PlateSpec, complete: dict[str, dict[int, int]]) -
     return {"ome": {"version": plate.version, "plate": plate.to_dict()}}
 
 
-def remove_empty_rows(store, complete: dict[str, Any], incomplete: list[str]) -> list[str]:
-    """Delete row groups holding no well (a row group is written only for rows with wells)."""
+def remove_empty_rows(store, complete: dict[str, Any], incomplete: list[str], remove_row=None) -> list[str]:
+    """Drop row groups holding no well (a row group is written only for rows with wells).
+
+    ``remove_row(row) -> bool`` is the publisher's: it removes only the row's own document
+    (never what is below it) and puts it back when a well arrived meanwhile, so a writer
+    racing a finalize never loses its well.
+    """
     used = {p.split("/")[0] for p in [*complete, *incomplete]}
     removed = []
     for row, meta in core.list_children(store, ""):
         if meta.node_type == "group" and row not in used and not core.list_children(store, row):
-            core.delete_node(store, row, missing_ok=True)
-            removed.append(row)
+            if remove_row is None:
+                core.delete_node(store, row, missing_ok=True)
+                removed.append(row)
+            elif remove_row(row):
+                removed.append(row)
+    if removed:
+        core.invalidate(store, "")
     return removed
 
 

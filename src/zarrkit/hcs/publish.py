@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Mapping
@@ -63,7 +64,21 @@ class Publisher:
             raise _exists_error(self.store, well) from None
         self.store.set_many({f"{well}/{k}": v for k, v in objects.items() if k != "zarr.json"})
         self.store.set(f"{well}/zarr.json", objects["zarr.json"])
+        # a finalize racing us may have dropped the row's document before our claim landed
+        self.ensure_rows([well.split("/")[0]])
         core.invalidate(self.store, well)
+
+    def remove_row(self, row: str) -> bool:
+        """Drop an empty row's document (only it: never a well a writer is adding); put it back
+        and answer False when a well appeared meanwhile."""
+        self.store.delete(f"{row}/zarr.json")
+        if any(p.endswith("/") for p in self.store.list_dir(f"{row}/")):
+            self.store.set_if_absent(f"{row}/zarr.json", ROW_DOCUMENT)
+            return False
+        return True
+
+    def recheck_rows(self, rows) -> None:
+        """After finalize's commit: nothing to recheck outside icechunk."""
 
     def sweep(self) -> list[str]:
         """Nothing is staged outside the plate on object stores."""
@@ -104,6 +119,9 @@ class LocalPublisher(Publisher):
         if overwrite:
             self._strip_consolidated()
 
+    def remove_row(self, row: str) -> bool:
+        return staging.remove_row(self.plate_dir, row, ROW_DOCUMENT)
+
     def _strip_consolidated(self) -> None:
         # The replaced well's documents are in the consolidated block: drop it until finalize.
         with staging.plate_lock(self.plate_dir):
@@ -141,13 +159,41 @@ class IcechunkPublisher(Publisher):
         self.store.set_many({f"{well}/{k}": v for k, v in objects.items() if not k.endswith("zarr.json")})
         self.store.set(f"{well}/zarr.json", objects["zarr.json"])
         self.commit(f"hcs: well {well}")
+        self.recheck_rows([well.split("/")[0]])
         core.invalidate(self.store, well)
+
+    def remove_row(self, row: str) -> bool:
+        self.store.delete(f"{row}/zarr.json")
+        return True
+
+    def recheck_rows(self, rows) -> None:
+        """A finalize and a writer committing at once rebase cleanly (different keys), which can
+        leave a well under a row whose document the finalize dropped: after each commit, give
+        such rows their document back."""
+        lost = [r for r in rows if not self.store.exists(f"{r}/zarr.json")
+                and any(p.endswith("/") for p in self.store.list_dir(f"{r}/"))]
+        for row in lost:
+            self.store.set(f"{row}/zarr.json", ROW_DOCUMENT)
+        if lost:
+            self.commit("hcs: restore row groups")
+
+    def _commit_lock(self):
+        """icechunk's local-filesystem storage cannot arbitrate commits (it is single-committer:
+        racing processes both 'succeed' and one commit is lost), so on ``icechunk+file://``
+        commits take a flock on the repository folder; object storage arbitrates itself."""
+        from zarrkit.storage.url import parse_target
+
+        target = parse_target(self.store.url)
+        if target.scheme == "file" and os.path.isdir(target.path):
+            return staging.plate_lock(target.path)
+        return contextlib.nullcontext()
 
     def commit(self, message: str) -> None:
         # icechunk's rebase tries once; disjoint wells always rebase cleanly, so retry a few times.
         for attempt in range(COMMIT_RETRIES):
             try:
-                self.store.commit(message, on_conflict="rebase")
+                with self._commit_lock():
+                    self.store.commit(message, on_conflict="rebase")
                 return
             except ConflictError:
                 if attempt == COMMIT_RETRIES - 1:

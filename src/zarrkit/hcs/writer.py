@@ -302,10 +302,12 @@ class PlateWriter:
         attrs = listing.plate_attributes(self.plate, scan.complete)
         report.wells, report.incomplete = list(attrs["ome"]["plate"]["wells"]), scan.incomplete
         report.wells = [w["path"] for w in report.wells]
-        report.removed_rows = listing.remove_empty_rows(self.store, scan.complete, scan.incomplete)
+        report.removed_rows = listing.remove_empty_rows(self.store, scan.complete, scan.incomplete,
+                                                        self.publisher.remove_row)
         core.update_attributes(self.store, "", attrs)
         core.consolidate(self.store)
         self.publisher.commit("hcs: finalize plate listing")
+        self.publisher.recheck_rows(report.removed_rows)
         return report
 
     def close(self) -> None:
