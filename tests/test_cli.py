@@ -17,6 +17,12 @@ def run_cli(*args, cwd=None):
                           cwd=cwd, timeout=120)
 
 
+def test_python_dash_m_zarrkit_is_the_command():
+    done = subprocess.run([sys.executable, "-m", "zarrkit", "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"zarrkit {zarrkit.__version__}"
+
+
 def test_version():
     out = run_cli("--version")
     assert out.returncode == 0
