@@ -122,3 +122,36 @@ def test_rasters_with_two_nodata_values_are_refused(tmp_path):
     with pytest.raises(TileError, match=r"N2\.npy: nodata -1\.0 differs from -9999\.0"):
         build(paths, str(tmp_path / "out"), scheme=scheme(), **ARGS)
     assert not os.path.exists(tmp_path / "out")
+
+
+def test_raster_reads_give_the_data_with_nodata_as_nan(raster_root):
+    from pyproj import Transformer
+
+    from zarrkit.geo.read import open_mosaic
+
+    m = open_mosaic(raster_root)
+    g = scheme().zone(31)
+    r3, c3 = g.offset(*tile_geometry("S1")[:2])
+    truth = _raster("S1").astype("f4")
+    truth[truth == NODATA] = np.nan
+    # a window inside S1 in the zone's own CRS: the pixels as stored, nodata as NaN
+    a, _, c, _, e, f = g.transform
+    x0, y1 = c + a * (c3 + 40), f + e * (r3 + 40)
+    bbox = (x0, y1 + e * (SIZE - 40), x0 + a * (SIZE - 40), y1)
+    got = m.read_region(bbox, g.crs, time="2024")
+    assert got.dtype == np.float32 and got.shape == (SIZE - 40, SIZE - 40, 2)
+    np.testing.assert_array_equal(got[:, :20], truth[40:, 40:60])
+    assert np.isnan(got[-8:, -8:]).all()
+    # points: pixel centres of S1 by lon/lat, batched and one by one; a nodata pixel and a point
+    # outside every zone are NaN
+    rows, cols = np.array([50, 60, SIZE - 2]), np.array([5, 30, SIZE - 2])
+    x, y = c + a * (c3 + cols + 0.5), f + e * (r3 + rows + 0.5)
+    lon, lat = Transformer.from_crs(g.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    lon, lat = np.append(lon, 120.0), np.append(lat, 60.0)
+    want = np.vstack([truth[rows, cols], [np.nan, np.nan]])
+    np.testing.assert_array_equal(m.sample_points(lon, lat, time="2024"), want)
+    many = np.tile(lon, 3), np.tile(lat, 3)  # more than the one-by-one path takes: the batch path
+    np.testing.assert_array_equal(m.sample_points(*many, time="2024"), np.tile(want, (3, 1)))
+    np.testing.assert_array_equal(m.sample_point(lon[0], lat[0], time="2024", bands=[1]), truth[rows[0], cols[0], [1]])
+    values = m.to_xarray("2024", "utm31")["values"]
+    np.testing.assert_array_equal(values.isel(y=slice(r3 + 40, r3 + SIZE), x=slice(c3 + 40, c3 + 60)).values, truth[40:, 40:60])

@@ -1,5 +1,8 @@
 """Reads: ``zarrkit.geo.open(root) -> Mosaic``; dequantised float32 with NaN for no data.
 
+Embedding stores give ``embeddings × scales``; raster stores (``kind="raster"``) give their
+``data`` array as float32 with its fill value (the tiles' nodata) as NaN.
+
 Across zones, windows are warped (nearest) onto one grid and composited (``zarrkit.geo.warp``).
 Metadata comes from each store's consolidated metadata (one GET); arrays through core's
 handles and shard-index caches.  A 327NN request is shifted by the grid alias (exact); a
@@ -88,9 +91,12 @@ class Mosaic:
         h = self.hierarchy(time)
         r0, r1, c0, c1 = window
         sel = (slice(r0, r1), slice(c0, c1))
+        data, scales = zone_arrays(h, zone)
         # copy=False: the int8 block is only read once, into the float32 result
-        q = h.array(f"{zone}/embeddings").read_region((*sel, slice(None) if bands is None else list(bands)), copy=False)
-        scale = h.array(f"{zone}/scales").read_region(sel, copy=False)
+        q = data.read_region((*sel, slice(None) if bands is None else list(bands)), copy=False)
+        if scales is None:
+            return raster_values(q, data.fill_value)
+        scale = scales.read_region(sel, copy=False)
         # dequantize's float32 q × scale (NaN for a non-finite scale) in one pass, no int8→f4 temporary
         scale = np.where(np.isfinite(scale), scale, np.float32(np.nan)).astype("f4", copy=False)
         return np.multiply(q, scale[..., None], dtype=np.float32)
@@ -111,7 +117,7 @@ class Mosaic:
         """
         zones = self.zones(time)
         hits = self._hits(bbox, crs, time)
-        first = self.hierarchy(time).array(f"{next(iter(hits))}/embeddings")
+        first = zone_arrays(self.hierarchy(time), next(iter(hits)))[0]
         n = first.shape[2] if bands is None else len(bands)
         if len(hits) == 1 and dst_crs is None and res is None:
             ((zone, (r0, r1, c0, c1)),) = hits.items()
@@ -158,7 +164,7 @@ class Mosaic:
         if time not in self.times():
             raise NoZoneError(f"no store for time {time!r} under {self.root}")
         for zone, (r0, r1, c0, c1) in sorted(self._hits(bbox, crs, time).items()):
-            side = block or self.hierarchy(time).array(f"{zone}/embeddings").shards[0]
+            side = block or zone_arrays(self.hierarchy(time), zone)[0].shards[0]
             for br in range(r0 - r0 % side, r1, side):
                 for bc in range(c0 - c0 % side, c1, side):
                     window = (max(r0, br), min(r1, br + side), max(c0, bc), min(c1, bc + side))
@@ -200,7 +206,7 @@ class Mosaic:
         zones = self.zones(time)
         h = self.hierarchy(time)
         names = sorted(zones)
-        band_idx = np.arange(h.array(f"{names[0]}/embeddings").shape[2]) if bands is None else np.asarray(bands)
+        band_idx = np.arange(zone_arrays(h, names[0])[0].shape[2]) if bands is None else np.asarray(bands)
         out = np.full((len(lon), len(band_idx)), np.nan, "f4")
         # rank[p, k]: index in ``names`` of point p's k-th nearest zone
         rank = np.argsort(np.stack([meridian_distance(lon, zones[z]["proj:code"]) for z in names], axis=1),
@@ -216,7 +222,8 @@ class Mosaic:
         return out
 
     def to_xarray(self, time: str, zone: str, dequantize: bool = True):
-        """``xr.open_zarr`` of a zone, plus a lazy float32 ``values`` = embeddings × scales (NaN masked).
+        """``xr.open_zarr`` of a zone, plus a lazy float32 ``values`` = embeddings × scales (NaN masked),
+        or for a raster store ``data`` as float32 with its nodata as NaN.
 
         Dask chunks are blocks of whole shards up to the grid's alignment (4096 px): one
         dask chunk per shard would give millions of tasks on a full UTM zone.
@@ -226,15 +233,38 @@ class Mosaic:
         attrs = self.zones(time)[zone]
         side = min(4096, *attrs["spatial:shape"])
         ds = xr.open_zarr(store_url(self.root, time), group=zone, chunks={"y": side, "x": side})
-        if dequantize:
+        if dequantize and "scales" in ds:
             scale = ds.scales.where(np.isfinite(ds.scales))
             ds["values"] = (ds.embeddings.astype("f4") * scale).astype("f4")
+        elif dequantize:  # xarray has already masked the CF _FillValue (NaN)
+            ds["values"] = ds.data.astype("f4")
         return ds
 
 
 def open_mosaic(root: str) -> Mosaic:
     """A :class:`Mosaic` over the build root ``root`` (``zarrkit.geo.open``)."""
     return Mosaic(root)
+
+
+def zone_arrays(h: core.Hierarchy, zone: str) -> tuple[core.Array, core.Array | None]:
+    """``(data array, scales array or None)`` of a zone: embeddings with their scales, or a
+    raster's ``data`` (told apart by the consolidated members: no extra read)."""
+    if f"{zone}/embeddings" not in h.members and f"{zone}/data" in h.members:
+        return h.array(f"{zone}/data"), None
+    return h.array(f"{zone}/embeddings"), h.array(f"{zone}/scales")
+
+
+def raster_values(values: np.ndarray, fill: Any) -> np.ndarray:
+    """float32 copy of raster pixels with the fill value (the tiles' nodata) as NaN.
+
+    Example:
+        >>> raster_values(np.array([[[1], [-9]]], "i2"), -9)[0, :, 0].tolist()
+        [1.0, nan]
+    """
+    out = np.asarray(values, dtype=np.float32).copy()
+    if not (isinstance(fill, float) and math.isnan(fill)):
+        out[np.asarray(values) == fill] = np.nan
+    return out
 
 
 def _sample_zone(h, zone: str, attrs, lon: np.ndarray, lat: np.ndarray, band_idx: np.ndarray):
@@ -247,13 +277,18 @@ def _sample_zone(h, zone: str, attrs, lon: np.ndarray, lat: np.ndarray, band_idx
     if not len(pos):
         return pos, np.empty((0, len(band_idx)), "f4")
     r, cc = rows[pos], cols[pos]
+    data, scales = zone_arrays(h, zone)
+    if scales is None:
+        values = raster_values(data.read_region((r[:, None], cc[:, None], band_idx[None, :])), data.fill_value)
+        ok = ~np.isnan(values).all(axis=1)
+        return pos[ok], values[ok]
     # through the hierarchy's handles: metadata from the consolidated copy, never re-read per call
-    scale = h.array(f"{zone}/scales").read_region((r, cc), indexing="points")
+    scale = scales.read_region((r, cc), indexing="points")
     ok = np.isfinite(scale)
     pos, r, cc = pos[ok], r[ok], cc[ok]
     if not len(pos):
         return pos, np.empty((0, len(band_idx)), "f4")
-    q = h.array(f"{zone}/embeddings").read_region((r[:, None], cc[:, None], band_idx[None, :]))
+    q = data.read_region((r[:, None], cc[:, None], band_idx[None, :]))
     return pos, dequantize(q, scale[ok])
 
 
@@ -272,7 +307,7 @@ class _PointZones:
             a, _, c, _, e, f = attrs["spatial:transform"]
             hgt, wid = attrs["spatial:shape"]
             self.zones.append((central_meridian(attrs["proj:code"]), _transformer("EPSG:4326", attrs["proj:code"]).transform,
-                               a, c, e, f, hgt, wid, h.array(f"{z}/scales"), h.array(f"{z}/embeddings")))
+                               a, c, e, f, hgt, wid, *zone_arrays(h, z)[::-1]))
         self.n_bands = self.zones[0][-1].shape[2] if self.zones else 0
 
     def sample(self, lon: float, lat: float, bands) -> np.ndarray:
@@ -286,6 +321,12 @@ class _PointZones:
             r, cc = math.floor((f - y) / -e), math.floor((x - c) / a)
             if not (0 <= r < hgt and 0 <= cc < wid):
                 continue
+            if scales is None:  # a raster: the pixel's bands, nodata as NaN; no data in every band: next zone
+                values = raster_values(embeddings[r, cc, :], embeddings.fill_value)
+                values = values if bands is None else values[np.asarray(bands)]
+                if np.isnan(values).all():
+                    continue
+                return values
             scale = scales[r, cc]
             if not math.isfinite(scale):
                 continue
