@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zarrkit.errors import VectorInputError, ZarrkitWarning
+from zarrkit.errors import VectorFormatError, VectorInputError, ZarrkitWarning
 from zarrkit.vectors.encoding import encode_fragments, encode_ranges
+from zarrkit.vectors.fast import cell_ranks, gather_ranges, range_payloads, stable_order
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes, strings_of
 from zarrkit.vectors.level import VertexCells, arrays_present, write_vertex_cells
 from zarrkit.vectors.objects import ObjectIndex, read_groups, write_groups, write_object_attributes
@@ -140,37 +141,34 @@ def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins) -> int:
     grid = vs.root.grid
     cells, frags, nfrag = _bin_fragments(vs, xyz, bins)
     lin = grid.linear(cells)
-    touched, old = _existing(vs, level, np.unique(lin))
-    pieces_xyz, pieces_lin, pieces_attr = [], [], {c.name: [] for c in columns}
+    uniq, cell_of = cell_ranks(lin, grid)
+    touched, old = _existing(vs, level, uniq)
+    all_xyz, all_lin, all_frag, all_attr = xyz, lin, frags, {c.name: c.rows for c in columns}
     if old is not None:
         # old rows first, so each bin keeps its old rows ahead of the new ones
+        pieces_xyz, pieces_lin, pieces_attr = [], [], {c.name: [] for c in columns}
         for cell, arr in old.vertices.items():
             pieces_xyz.append(arr)
             pieces_lin.append(np.full(len(arr), grid.linear(np.array([cell]))[0], np.int64))
             for c in columns:
                 pieces_attr[c.name].append(old.attributes[c.name][cell])
-    pieces_xyz.append(xyz)
-    pieces_lin.append(lin)
-    for c in columns:
-        pieces_attr[c.name].append(c.rows)
-    all_xyz = np.concatenate(pieces_xyz).astype(vs.dtype, copy=False)
-    all_lin = np.concatenate(pieces_lin)
-    _, all_frag, _ = _bin_fragments(vs, all_xyz, bins)
-    order = np.argsort(all_lin * nfrag + all_frag, kind="stable")
-    sorted_xyz = np.ascontiguousarray(all_xyz[order], dtype=vs.dtype.newbyteorder("<"))
-    sorted_frag = all_frag[order]
-    uniq, bounds = _split(all_lin[order])
-    coords = grid.unlinear(uniq).tolist()
-    sorted_attr = {name: np.concatenate(p)[order] for name, p in pieces_attr.items()}
-    v_pay, f_pay, a_pay = {}, {}, {name: {} for name in sorted_attr}
-    for i, cell in enumerate(coords):
-        a, b = bounds[i], bounds[i + 1]
-        cell = tuple(cell)
-        counts = np.bincount(sorted_frag[a:b], minlength=nfrag)
-        v_pay[cell] = sorted_xyz[a:b].tobytes()
-        f_pay[cell] = encode_ranges(np.cumsum(counts) - counts, counts)
-        for name, rows in sorted_attr.items():
-            a_pay[name][cell] = np.ascontiguousarray(rows[a:b]).tobytes()
+        all_xyz = np.concatenate([*pieces_xyz, xyz]).astype(vs.dtype, copy=False)
+        all_lin = np.concatenate([*pieces_lin, lin])
+        all_attr = {c.name: np.concatenate([*pieces_attr[c.name], c.rows]) for c in columns}
+        _, all_frag, _ = _bin_fragments(vs, all_xyz, bins)
+        uniq, cell_of = cell_ranks(all_lin, grid)
+    # one stable order by (cell, bin); input order within a bin
+    key = cell_of * nfrag + all_frag
+    order = stable_order(key)
+    sorted_xyz = np.take(np.asarray(all_xyz, vs.dtype.newbyteorder("<")), order, axis=0)
+    counts = np.bincount(key, minlength=len(uniq) * nfrag).reshape(len(uniq), nfrag)
+    bounds = np.r_[0, np.cumsum(counts.sum(axis=1))]
+    coords = [tuple(c) for c in grid.unlinear(uniq).tolist()]
+    sorted_attr = {name: np.take(rows, order, axis=0) for name, rows in all_attr.items()}
+    v_pay = {cell: sorted_xyz[bounds[i]:bounds[i + 1]].tobytes() for i, cell in enumerate(coords)}
+    f_pay = dict(zip(coords, range_payloads(counts)))
+    a_pay = {name: {cell: rows[bounds[i]:bounds[i + 1]].tobytes() for i, cell in enumerate(coords)}
+             for name, rows in sorted_attr.items()}
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
     return len(touched)
 
@@ -269,7 +267,7 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
     stored = verts.nonempty()
     cells, lo, hi = _box_cells(vs, stored, box) if box is not None else (stored, None, None)
     data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=index is not None)
-    owners = index.fragment_owners(vs.ndim) if index is not None else None
+    owners = index.fragment_owners(vs.ndim, vs.root.grid, cells) if index is not None else None
     xyz, oid, attrs = [], [], {n: [] for n in data.attributes}
     chunk = np.asarray(vs.root.chunk_shape)
     for cell in cells:
@@ -282,20 +280,22 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
                 keep = np.all((as64 >= lo) & (as64 <= hi), axis=1)
         xyz.append(arr[keep])
         if owners is not None:
-            oid.append(_row_owners(data.fragments[cell], owners.get(cell, {}), len(arr))[keep])
+            oid.append(_row_owners(data.fragments[cell], owners[cell], len(arr))[keep])
         for n in attrs:
             attrs[n].append(data.attributes[n][cell][keep])
     return _assemble(vs, xyz, oid if owners is not None else None, attrs, data.specs)
 
 
-def _row_owners(frags, owner_of: dict[int, int], n: int) -> np.ndarray:
-    out = np.full(n, -1, np.int64)
+def _row_owners(frags, owner_of: np.ndarray, n: int) -> np.ndarray:
+    """The owner id of each of a cell's ``n`` rows, from the owner of each fragment (-1: none)."""
+    owner = np.full(len(frags), -1, np.int64)
+    k = min(len(frags), len(owner_of))
+    owner[:k] = owner_of[:k]
     if len(frags) and frags.tiles(n):  # ranges partitioning the rows in order: one repeat
-        owner = np.array([owner_of.get(f, -1) for f in range(len(frags))], np.int64)
         return np.repeat(owner, frags.counts)
-    for f, oid in owner_of.items():
-        if f < len(frags):
-            out[frags.rows_of(f)] = oid
+    out = np.full(n, -1, np.int64)
+    for f in np.flatnonzero(owner >= 0).tolist():
+        out[frags.rows_of(f)] = owner[f]
     return out
 
 
@@ -310,21 +310,54 @@ def _read_by_ids(vs, level, index, wanted, box, attributes) -> Points:
     if index is None:
         raise VectorInputError("this level has no object index: read anonymous points by box",
                                url=vs.store.url, path=f"{level}")
-    plan = [(int(o), cell, f) for o in wanted.tolist() for cell, frags in index.blocks(int(o), vs.ndim)
-            for f in frags]
-    cells = sorted({cell for _, cell, _ in plan})
+    owner, block_cells, block_frags = index.plan(wanted, vs.ndim)
+    grid = vs.root.grid
+    lin = grid.linear(block_cells) if len(block_cells) else np.zeros(0, np.int64)
+    uniq = np.unique(lin)
+    cells = [tuple(c) for c in grid.unlinear(uniq).tolist()] if len(uniq) else []
     data = VertexCells.read(vs, level, cells, attributes=attributes)
-    xyz, oid, attrs = [], [], {n: [] for n in data.attributes}
-    for o, cell, f in plan:
-        rows = data.fragments[cell].rows_of(f)
-        xyz.append(data.vertices[cell][rows])
-        oid.append(np.full(len(rows), o, np.int64))
-        for n in attrs:
-            attrs[n].append(data.attributes[n][cell][rows])
-    out = _assemble(vs, xyz, oid, attrs, data.specs)
+    starts, counts, per_block = fragment_rows(data, cells, np.searchsorted(uniq, lin), block_frags)
+    idx = gather_ranges(starts, counts)
+    xyz = np.concatenate([data.vertices[c] for c in cells]) if cells else np.zeros((0, vs.ndim), vs.dtype)
+    attrs = {n: [np.concatenate([v[c] for c in cells])[idx]] for n, v in data.attributes.items()}
+    out = _assemble(vs, [xyz[idx]], [np.repeat(owner, per_block)], attrs, data.specs)
     if box is not None:
         lo, hi = (np.asarray(b, np.float64) for b in box)
         keep = np.all((out.xyz.astype(np.float64) >= lo) & (out.xyz.astype(np.float64) <= hi), axis=1)
         out = Points(out.xyz[keep], out.ids[keep], {n: v[keep] for n, v in out.attributes.items()})
     return out
 
+
+def fragment_rows(data: VertexCells, cells, cell_of: np.ndarray, frags: np.ndarray):
+    """Rows of ``(cells[cell_of[i]], frags[i])`` in the cells' concatenation, as ``(starts, counts)``
+    of consecutive runs (explicit fragments become runs of one row), and the rows of each block."""
+    base = np.r_[0, np.cumsum([len(data.vertices[c]) for c in cells])].astype(np.int64)
+    starts = np.zeros(len(frags), np.int64)
+    counts = np.zeros(len(frags), np.int64)
+    explicit = []
+    for i, cell in enumerate(cells):
+        fr = data.fragments[cell]
+        sel = np.flatnonzero(cell_of == i) if len(cells) > 1 else np.arange(len(frags))
+        f = frags[sel]
+        if np.any((f < 0) | (f >= len(fr))):
+            raise VectorFormatError(f"a manifest names fragment {int(f.max())} of cell {cell}, which has {len(fr)}")
+        if fr.is_range.all():
+            starts[sel] = base[i] + fr.starts[f]
+            counts[sel] = fr.counts[f]
+        else:
+            explicit += [(j, base[i] + fr.rows_of(int(g))) for j, g in zip(sel.tolist(), f.tolist())]
+    if not explicit:
+        return starts, counts, counts
+    # explicit fragments: expand every block into one-row runs, in block order
+    pieces_s, pieces_c = [], []
+    rows_of = dict(explicit)
+    per_block = counts.copy()
+    for j in range(len(frags)):
+        if j in rows_of:
+            pieces_s.append(rows_of[j])
+            pieces_c.append(np.ones(len(rows_of[j]), np.int64))
+            per_block[j] = len(rows_of[j])
+        else:
+            pieces_s.append(starts[j:j + 1])
+            pieces_c.append(counts[j:j + 1])
+    return np.concatenate(pieces_s), np.concatenate(pieces_c), per_block
