@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zarrkit.vectors as vx
@@ -74,10 +74,11 @@ def face_set(xyz, faces):
 
 
 # ---------------------------------------------------------------------------- fixtures
-def graph_store(path, seed=0):
+def graph_store(path=None, seed=0):
+    """A graph store of two objects (in memory unless ``path``) and its input arrays."""
     rng = np.random.default_rng(seed)
     parts = []
-    s = vx.create(str(path), "graph", bounds=B, chunk_shape=(25.0,) * 3)
+    s = vx.create(str(path) if path else "memory://", "graph", bounds=B, chunk_shape=(25.0,) * 3)
     for obj, n in enumerate((50, 30)):
         nodes = rng.uniform(0, 100, (n, 3)).astype("f4")
         edges = rng.integers(0, n, (2 * n, 2))
@@ -136,30 +137,36 @@ def check_graph_box(s, parts, box, ids=None):
         assert on_face.all()
 
 
-def test_graph_clip_modes_equal_brute_force(tmp_path):
-    s, parts = graph_store(tmp_path / "g.zv")
+def test_graph_clip_modes_equal_brute_force():
+    s, parts = graph_store()
     rng = np.random.default_rng(1)
-    for _ in range(6):
+    for _ in range(4):
         check_graph_box(s, parts, random_box(rng))
     check_graph_box(s, parts, random_box(rng), ids=[1])
     check_graph_box(s, parts, ((0.0,) * 3, (100.0,) * 3))
     check_graph_box(s, parts, ((30.0, 30.0, 30.0), (30.0, 30.0, 30.0)))  # a point box
 
 
-@settings(max_examples=60 if NIGHTLY else 6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.integers(0, 2**16), st.integers(0, 2**16))
-def test_graph_clip_property(tmp_path_factory, seed, box_seed):
-    s, parts = graph_store(tmp_path_factory.mktemp("g") / "g.zv", seed)
+_STORES: dict[int, tuple] = {}
+
+
+@settings(max_examples=60 if NIGHTLY else 5, deadline=None)
+@given(st.integers(0, 60 if NIGHTLY else 1), st.integers(0, 2**16))
+def test_graph_clip_property(seed, box_seed):
+    if seed not in _STORES:
+        _STORES[seed] = graph_store(seed=seed)
+    s, parts = _STORES[seed]
     check_graph_box(s, parts, random_box(np.random.default_rng(box_seed)), ids=[0] if box_seed % 3 == 0 else None)
 
 
 def mesh_store(path, width, seed=0):
+    """A torus (object 0) and two large faces (object 1), in memory unless ``path``."""
     verts, quads = torus(16, 10)
     rng = np.random.default_rng(seed)
     faces = quads if width == 4 else np.r_[quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]]
     big = rng.uniform(0, 100, (6, 3)).astype("f4")  # a second object: few faces spanning many chunks
     big_faces = np.array([[0, 1, 2, 3], [2, 3, 4, 5]])[:, :width]
-    s = vx.create(str(path), "mesh", bounds=B, chunk_shape=(25.0,) * 3)
+    s = vx.create(str(path) if path else "memory://", "mesh", bounds=B, chunk_shape=(25.0,) * 3)
     s.write_mesh(verts, faces, attributes={"t": np.arange(len(verts), dtype="f4")})
     s.write_mesh(big, big_faces, attributes={"t": np.arange(len(big), dtype="f4")})
     return s, [(verts, faces, 0), (big, big_faces, 1)]
@@ -202,9 +209,9 @@ def check_mesh_box(s, parts, box):
 
 
 @pytest.mark.parametrize("width", [3, 4])
-def test_mesh_clip_modes_equal_brute_force(tmp_path, width):
-    s, parts = mesh_store(tmp_path / "m.zv", width)
+def test_mesh_clip_modes_equal_brute_force(width):
+    s, parts = mesh_store(None, width)
     rng = np.random.default_rng(2)
-    for _ in range(5):
+    for _ in range(4):
         check_mesh_box(s, parts, random_box(rng))
     check_mesh_box(s, parts, ((40.0, 0.0, 40.0), (60.0, 100.0, 60.0)))

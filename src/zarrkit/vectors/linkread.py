@@ -24,8 +24,8 @@ import numpy as np
 
 from zarrkit.errors import VectorFormatError, VectorInputError
 from zarrkit.vectors.clip import clip_polygons, segment_params
-from zarrkit.vectors.inputs import strings_of
-from zarrkit.vectors.level import VertexCells
+from zarrkit.vectors.inputs import decode_rows, strings_of
+from zarrkit.vectors.level import VertexCells, attribute_specs
 from zarrkit.vectors.links import read_records
 from zarrkit.vectors.objects import ObjectIndex
 
@@ -167,6 +167,9 @@ def _nodes(vs, level, index, cells) -> _Nodes:
                    else np.full(len(arr), -1, np.int64))
         for n in attrs:
             attrs[n].append(data.attributes[n][cell])
+    if not cells:  # nothing to read: still every attribute, with no rows
+        data.specs = attribute_specs(vs, level)
+        attrs = {n: [decode_rows(None, spec)] for n, spec in data.specs.items()}
     return _Nodes(np.concatenate(xyz) if xyz else np.zeros((0, vs.ndim), vs.dtype),
                   np.concatenate(oid) if oid else np.zeros(0, np.int64),
                   np.concatenate(keys) if keys else np.zeros(0, np.int64),
