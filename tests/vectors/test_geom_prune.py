@@ -100,15 +100,22 @@ def test_polyline_box_reads_only_candidate_chunks(tmp_path, monkeypatch):
 
 
 def graph_cells(parts, box):
-    """Vertex chunks a graph/mesh box read needs: occupied chunks of the box's range, plus, unless
-    clip is inside, the chunks of every element whose chunk hull meets that range."""
-    clo, chi = (np.floor(np.asarray(b, np.float64) / 25.0).astype(int) for b in box)
-    inside, extra = set(), set()
+    """Vertex chunks a graph/mesh box read needs: occupied chunks of the box's range whose tight
+    bounds (zarrkit's extras) meet the box, plus, unless clip is inside, the chunks of every
+    element whose chunk hull meets the range."""
+    lo, hi = (np.asarray(b, np.float64) for b in box)
+    clo, chi = (np.floor(b / 25.0).astype(int) for b in (lo, hi))
+    nodes = np.concatenate([p[0] for p in parts]).astype(np.float64)
+    cells = np.floor(nodes / 25.0).astype(int)
+    inside = set()
+    for c in set(map(tuple, cells.tolist())):
+        if all(a <= v <= b for a, v, b in zip(clo, c, chi)):
+            x = nodes[np.all(cells == c, axis=1)]
+            if np.all(x.min(0) <= hi) and np.all(x.max(0) >= lo):
+                inside.add(c)
+    extra = set()
     for p in parts:
-        nodes, elements = p[0], p[1]
-        cells = np.floor(nodes.astype(np.float64) / 25.0).astype(int)
-        inside |= {c for c in map(tuple, cells.tolist()) if all(a <= v <= b for a, v, b in zip(clo, c, chi))}
-        ends = cells[elements]
+        ends = np.floor(p[0].astype(np.float64) / 25.0).astype(int)[p[1]]
         meets = np.all((ends.min(1) <= chi) & (ends.max(1) >= clo), axis=1)
         extra |= set(map(tuple, ends[meets].reshape(-1, 3).tolist()))
     return inside, inside | extra

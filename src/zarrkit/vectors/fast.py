@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from zarrkit.errors import VectorFormatError
 from zarrkit.vectors.encoding import _HEADER, MAGIC, _bitmap_bytes, encode_ranges
 
-__all__ = ["cell_ranks", "gather_ranges", "range_payloads", "runs", "stable_order"]
+__all__ = ["cell_ranks", "fragment_rows", "gather_ranges", "range_payloads", "runs", "stable_order"]
 
 
 def stable_order(keys: np.ndarray) -> np.ndarray:
@@ -113,3 +114,49 @@ def cell_ranks(lin: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray]:
     present = np.bincount(lin, minlength=size) > 0
     rank = np.cumsum(present) - 1
     return np.flatnonzero(present), rank[lin]
+
+
+def fragment_rows(data, cells, cell_of: np.ndarray, frags: np.ndarray):
+    """Rows of ``(cells[cell_of[i]], frags[i])`` in the cells' concatenation, as ``(starts, counts)``
+    of consecutive runs (explicit fragments become runs of one row), and the rows of each block.
+
+    Example:
+        >>> from zarrkit.vectors.encoding import decode_fragments, encode_fragments
+        >>> from zarrkit.vectors.level import VertexCells
+        >>> data = VertexCells()
+        >>> data.vertices = {(0,): np.zeros((5, 1)), (1,): np.zeros((2, 1))}
+        >>> data.fragments = {(0,): decode_fragments(encode_fragments([(0, 2), (2, 3)])),
+        ...                   (1,): decode_fragments(encode_fragments([np.array([1, 0])]))}
+        >>> [a.tolist() for a in fragment_rows(data, [(0,), (1,)], np.array([1, 0]), np.array([0, 1]))]
+        [[6, 5, 2], [1, 1, 3], [2, 3]]
+    """
+    base = np.r_[0, np.cumsum([len(data.vertices[c]) for c in cells])].astype(np.int64)
+    starts = np.zeros(len(frags), np.int64)
+    counts = np.zeros(len(frags), np.int64)
+    explicit = []
+    for i, cell in enumerate(cells):
+        fr = data.fragments[cell]
+        sel = np.flatnonzero(cell_of == i) if len(cells) > 1 else np.arange(len(frags))
+        f = frags[sel]
+        if np.any((f < 0) | (f >= len(fr))):
+            raise VectorFormatError(f"a manifest names fragment {int(f.max())} of cell {cell}, which has {len(fr)}")
+        if fr.is_range.all():
+            starts[sel] = base[i] + fr.starts[f]
+            counts[sel] = fr.counts[f]
+        else:
+            explicit += [(j, base[i] + fr.rows_of(int(g))) for j, g in zip(sel.tolist(), f.tolist())]
+    if not explicit:
+        return starts, counts, counts
+    # explicit fragments: expand every block into one-row runs, in block order
+    pieces_s, pieces_c = [], []
+    rows_of = dict(explicit)
+    per_block = counts.copy()
+    for j in range(len(frags)):
+        if j in rows_of:
+            pieces_s.append(rows_of[j])
+            pieces_c.append(np.ones(len(rows_of[j]), np.int64))
+            per_block[j] = len(rows_of[j])
+        else:
+            pieces_s.append(starts[j:j + 1])
+            pieces_c.append(counts[j:j + 1])
+    return np.concatenate(pieces_s), np.concatenate(pieces_c), per_block

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from zarrkit.errors import VectorInputError, ZarrkitWarning
+from zarrkit.vectors import zvx
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes
 from zarrkit.vectors.level import arrays_present
 from zarrkit.vectors.linkread import Graph, read_linked
@@ -79,7 +80,11 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
     if level == 0:
         vs.check_pyramid(on_pyramid)
     xyz = check_vertices(vs, raw, on_out_of_bounds)
-    touched, pairs, local = write_grouped(vs, level, xyz, node_ids, columns)
+    extras = zvx.begin(vs, level)
+    if extras is not None:
+        extras.remember_ids(index)
+    sink: dict = {}
+    touched, pairs, local = write_grouped(vs, level, xyz, node_ids, columns, sink)
     cells = vs.root.grid.cells_of(xyz)
     placed = place(cells[links], local[links], vs.root.grid)
     write_records(vs, level, width, placed, link_attrs)
@@ -96,6 +101,9 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
     info.arrays_present = arrays_present(vs, level)
     info.fragments_tile = info.vertex_count == n or info.fragments_tile
     vs.write_level(info)
+    if extras is not None:
+        extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
+                      owner=node_ids)
     return WriteReport(n, np.unique(node_ids), touched, time.perf_counter() - t0)
 
 

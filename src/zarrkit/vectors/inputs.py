@@ -189,5 +189,7 @@ def expand_bounds(vs, lo_new, hi_new) -> None:
             codec = "zstd" if "zstd" in str(cells.meta.to_dict()["codecs"]) else "blosc" if "blosc" in codecs else "none"
             fresh = CellArray.create(vs.store, path, new, attrs, codecs=codec, shard_shape=shard, overwrite=True)
             fresh.write({c: p for c, p in payloads.items() if p})
+    for level in vs.levels():  # zarrkit's extras are laid out on the old grid: drop them (they are optional)
+        core.delete_node(vs.store, f"{level}/zvx", missing_ok=True)
     vs.root.bounds = [lo.tolist(), hi.tolist()]
     vs.write_root()

@@ -25,11 +25,10 @@ import numpy as np
 
 from zarrkit.errors import VectorInputError
 from zarrkit.vectors.clip import clip_line, segment_params
-from zarrkit.vectors.fast import gather_ranges
+from zarrkit.vectors.fast import fragment_rows, gather_ranges
 from zarrkit.vectors.inputs import decode_rows, strings_of
 from zarrkit.vectors.level import VertexCells, attribute_specs
 from zarrkit.vectors.objects import ObjectIndex, read_groups, read_object_attributes
-from zarrkit.vectors.points import fragment_rows
 
 __all__ = ["Polylines", "read_polylines"]
 
@@ -91,7 +90,15 @@ def _in_box(x: np.ndarray, lo, hi) -> np.ndarray:
 
 
 def read_polylines(vs, *, ids=None, box=None, clip: str = "whole", level: int = 0, groups=None) -> Polylines:
-    """Polylines by id (requested order; else ascending) and/or box (see the module doc)."""
+    """Polylines by id (requested order; else ascending) and/or box (see the module doc).
+
+    Example:
+        >>> import zarrkit.vectors as vx
+        >>> s = vx.create("memory://", "polylines", bounds=([0, 0], [9, 9]), chunk_shape=(5, 5))
+        >>> _ = s.write_polylines([np.array([[1, 1], [7, 1]], "f4"), np.array([[8, 8], [9, 9]], "f4")])
+        >>> read_polylines(s, box=((0, 0), (4, 4)), clip="whole").ids.tolist()
+        [0]
+    """
     if clip not in ("whole", "inside", "exact"):
         raise VectorInputError(f"clip must be 'whole', 'inside' or 'exact', got {clip!r}")
     index = ObjectIndex.read(vs.store, str(level))

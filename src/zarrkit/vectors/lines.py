@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from zarrkit.errors import VectorInputError
+from zarrkit.vectors import zvx
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes
 from zarrkit.vectors.level import arrays_present
 from zarrkit.vectors.lineread import Polylines, read_polylines
@@ -83,7 +84,11 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     # rows are ordered by id, then run, inside every chunk
     run_rank = np.empty(len(run_start), np.int64)
     run_rank[np.lexsort((np.arange(len(run_start)), ids[run_line]))] = np.arange(len(run_start))
-    touched, pairs, local = write_grouped(vs, level, xyz, run_rank[run_of], columns)
+    extras = zvx.begin(vs, level)
+    if extras is not None:
+        extras.remember_ids(index)
+    sink: dict = {}
+    touched, pairs, local = write_grouped(vs, level, xyz, run_rank[run_of], columns, sink)
     pair_of_run = np.searchsorted(pairs.keys, run_rank, sorter=np.argsort(pairs.keys))
     pair_of_run = np.argsort(pairs.keys)[pair_of_run]
     blocks = {}
@@ -111,4 +116,7 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     info.arrays_present = arrays_present(vs, level)
     info.fragments_tile = first and info.fragments_tile or first
     vs.write_level(info)
+    if extras is not None:
+        extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
+                      owner=ids[line_of])
     return WriteReport(len(xyz), ids, touched, time.perf_counter() - t0)

@@ -28,6 +28,7 @@ from zarrkit.vectors.inputs import decode_rows, strings_of
 from zarrkit.vectors.level import VertexCells, attribute_specs
 from zarrkit.vectors.links import read_records
 from zarrkit.vectors.objects import ObjectIndex
+from zarrkit.vectors.zvx import Extras
 
 __all__ = ["CLIPS", "Graph", "read_linked"]
 
@@ -70,6 +71,13 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
     vertex or crossing the box, with all their vertices (``inside`` marks the selected ones);
     ``"exact"``: the ``"whole"`` records cut at the box (edges by Liang–Barsky, faces by
     Sutherland–Hodgman and fan-triangulated), crossing points appended and flagged.
+
+    Example:
+        >>> import zarrkit.vectors as vx
+        >>> s = vx.create("memory://", "mesh", bounds=([0, 0], [9, 9]), chunk_shape=(5, 5))
+        >>> _ = s.write_mesh(np.array([[1, 1], [8, 1], [1, 8]], "f4"), np.array([[0, 1, 2]]))
+        >>> [len(read_linked(s, box=((0, 0), (4, 4)), clip=c).faces) for c in ("inside", "whole", "exact")]
+        [0, 1, 2]
     """
     if clip not in CLIPS:
         raise VectorInputError(f"clip must be one of {', '.join(CLIPS)}, got {clip!r}")
@@ -89,6 +97,12 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
         lo, hi = (np.asarray(b, np.float64) for b in box)
         clo, chi = grid.cells_of(lo[None])[0], grid.cells_of(hi[None])[0]
         sel &= np.all((stored >= clo) & (stored <= chi), axis=1)
+    extras = Extras.load(vs, level)
+    if box is not None and extras is not None and sel.any():
+        # tight chunk bounds: a chunk whose vertices all miss the box holds no selected node
+        bb = extras.bbox_of(stored[sel])
+        meets = np.isnan(bb).any(axis=(1, 2)) | np.all((bb[:, 0] <= hi) & (bb[:, 1] >= lo), axis=1)
+        sel[np.flatnonzero(sel)[~meets]] = False
     sel_lin = grid.linear(stored[sel]) if len(stored) else np.zeros(0, np.int64)
     filtered = wanted is not None or box is not None
 
@@ -112,7 +126,7 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
         need = np.r_[need, rec.cells.reshape(-1, ndim)]
     need_lin = np.unique(grid.linear(need)) if len(need) else np.zeros(0, np.int64)
     cells = [tuple(c) for c in grid.unlinear(need_lin).tolist()] if len(need_lin) else []
-    nodes = _nodes(vs, level, index, cells)
+    nodes = _nodes(vs, level, index, cells, extras)
     selected = np.ones(len(nodes.xyz), bool)
     if wanted is not None:
         selected &= np.isin(nodes.ids, wanted)
@@ -151,13 +165,15 @@ class _Nodes:
     attributes: dict[str, np.ndarray]
 
 
-def _nodes(vs, level, index, cells) -> _Nodes:
+def _nodes(vs, level, index, cells, extras=None) -> _Nodes:
     """The nodes of ``cells`` (C order, stored rows) with owners, keys and decoded attributes."""
     from zarrkit.vectors.points import _row_owners
 
     grid = vs.root.grid
     data = VertexCells.read(vs, level, cells, fragments=index is not None)
-    owners = index.fragment_owners(vs.ndim, grid, cells) if index is not None else {}
+    owners = extras.fragment_objects(cells) if extras is not None and index is not None else None
+    if owners is None:
+        owners = index.fragment_owners(vs.ndim, grid, cells) if index is not None else {}
     xyz, oid, keys, attrs = [], [], [], {n: [] for n in data.attributes}
     for cell in cells:
         arr = data.vertices[cell]

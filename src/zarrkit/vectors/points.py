@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zarrkit.errors import VectorFormatError, VectorInputError, ZarrkitWarning
+from zarrkit.errors import VectorInputError, ZarrkitWarning
+from zarrkit.vectors import zvx
 from zarrkit.vectors.encoding import encode_fragments, encode_ranges
-from zarrkit.vectors.fast import cell_ranks, gather_ranges, range_payloads, stable_order
+from zarrkit.vectors.fast import cell_ranks, fragment_rows, gather_ranges, range_payloads, stable_order
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes, strings_of
 from zarrkit.vectors.level import VertexCells, arrays_present, write_vertex_cells
 from zarrkit.vectors.objects import ObjectIndex, read_groups, write_groups, write_object_attributes
@@ -104,12 +105,16 @@ def write_points(vs, xyz, *, ids=None, attributes=None, object_attributes=None, 
         vs.root.bin_shape = list(vs.root.chunk_shape)
         vs.root.level_bins[0] = list(vs.root.chunk_shape)
         vs.write_root()
-    if want == "ids":
-        touched, new_blocks = _write_with_ids(vs, level, xyz, ids, columns)
-    else:
-        touched = _write_anonymous(vs, level, xyz, columns, bins or vs.root.bin_shape)
-        new_blocks = {}
+    extras = zvx.begin(vs, level)
+    sink: dict = {}
     index = ObjectIndex.read(vs.store, str(level))
+    if extras is not None:
+        extras.remember_ids(index)
+    if want == "ids":
+        touched, new_blocks = _write_with_ids(vs, level, xyz, ids, columns, sink)
+    else:
+        touched = _write_anonymous(vs, level, xyz, columns, bins or vs.root.bin_shape, sink)
+        new_blocks = {}
     if new_blocks:
         index = (index or ObjectIndex(np.zeros(0, np.int64), [])).merged(new_blocks)
     if object_attributes:  # before the index: old attribute rows follow the old index rows on disk
@@ -123,6 +128,9 @@ def write_points(vs, xyz, *, ids=None, attributes=None, object_attributes=None, 
     info.arrays_present = arrays_present(vs, level)
     info.fragments_tile = True  # both point layouts keep ranges partitioning every chunk's rows in order
     vs.write_level(info)
+    if extras is not None:
+        extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=new_blocks, index=index,
+                      xyz=xyz, owner=ids)
     object_ids = np.unique(ids) if ids is not None else np.zeros(0, np.int64)
     return WriteReport(len(xyz), object_ids, touched, time.perf_counter() - t0)
 
@@ -137,7 +145,7 @@ def _existing(vs, level: int, lin_unique: np.ndarray) -> tuple[list[tuple[int, .
     return cells, VertexCells.read(vs, level, old) if old else None
 
 
-def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins) -> int:
+def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins, sink: dict | None = None) -> int:
     grid = vs.root.grid
     cells, frags, nfrag = _bin_fragments(vs, xyz, bins)
     lin = grid.linear(cells)
@@ -170,11 +178,13 @@ def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins) -> int:
     a_pay = {name: {cell: rows[bounds[i]:bounds[i + 1]].tobytes() for i, cell in enumerate(coords)}
              for name, rows in sorted_attr.items()}
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
+    if sink is not None:  # for the extras (zvx): what each written cell now holds
+        sink.update(vertices=v_pay, fragments=f_pay)
     return len(touched)
 
 
-def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns):
-    touched, pairs, _ = write_grouped(vs, level, xyz, ids, columns)
+def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns, sink=None):
+    touched, pairs, _ = write_grouped(vs, level, xyz, ids, columns, sink)
     # manifest blocks per id, in C order of chunk (pairs are sorted by cell, then id)
     by_id = np.argsort(pairs.keys, kind="stable")
     uid, ub = _split(pairs.keys[by_id])
@@ -192,7 +202,7 @@ class Pairs:
     frags: np.ndarray
 
 
-def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns):
+def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns, sink: dict | None = None):
     """Append vertices grouped by ``(cell, key)``: rows sorted by key within each cell (stable),
     one new range fragment per (cell, key) after the cell's existing rows and fragments.
 
@@ -236,17 +246,33 @@ def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns):
             prev = old.attributes[c.name][cell].tobytes() if old_v is not None else b""
             a_pay[c.name][cell] = prev + attrs_s[c.name][a:b].tobytes()
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
+    if sink is not None:
+        sink.update(vertices=v_pay, fragments=f_pay)
     local = np.empty(len(lin), np.int64)
     local[order] = local_sorted
     return len(touched), Pairs(grid.unlinear(lin_s[pair_start]), keys_s[pair_start], pair_frag), local
 
 
 # ---------------------------------------------------------------------------- reads
-def _box_cells(vs, stored, box):
+def _box_cells(vs, stored, box, extras):
+    """Stored cells the box can touch, and whether each lies wholly inside it: from the chunk
+    grid, narrowed by the tight chunk bounds of valid extras (cells whose vertices miss the box
+    are not read; cells whose vertices all lie inside are taken whole)."""
     lo, hi = (np.asarray(b, np.float64) for b in box)
     grid = vs.root.grid
     clo, chi = grid.cells_of(lo[None])[0], grid.cells_of(hi[None])[0]
-    return [c for c in stored if all(a <= x <= b for a, x, b in zip(clo, c, chi))], lo, hi
+    cells = np.asarray(stored, np.int64).reshape(-1, vs.ndim)
+    cells = cells[np.all((cells >= clo) & (cells <= chi), axis=1)]
+    chunk = np.asarray(vs.root.chunk_shape, np.float64)
+    c0 = cells * chunk
+    full = np.all((c0 >= lo) & (c0 + chunk <= hi), axis=1)
+    if extras is not None and len(cells):
+        bb = extras.bbox_of(cells)
+        known = ~np.isnan(bb).any(axis=(1, 2))
+        meets = ~known | np.all((bb[:, 0] <= hi) & (bb[:, 1] >= lo), axis=1)
+        full |= known & np.all((bb[:, 0] >= lo) & (bb[:, 1] <= hi), axis=1)
+        cells, full = cells[meets], full[meets]
+    return [tuple(c) for c in cells.tolist()], full, lo, hi
 
 
 def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attributes: bool = True) -> Points:
@@ -258,32 +284,45 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
     empty = Points(np.zeros((0, vs.ndim), vs.dtype), None, {})
     if verts is None:
         return empty
-    index = ObjectIndex.read(vs.store, str(level))
     if groups is not None:
         members = read_groups(vs.store, str(level))
         ids = np.unique(np.concatenate([members.get(int(g), np.zeros(0, np.int64)) for g in np.atleast_1d(groups)]))
     if ids is not None:
+        index = ObjectIndex.read(vs.store, str(level))
         return _read_by_ids(vs, level, index, np.atleast_1d(np.asarray(ids, np.int64)), box, attributes)
+    extras = zvx.Extras.load(vs, level)
     stored = verts.nonempty()
-    cells, lo, hi = _box_cells(vs, stored, box) if box is not None else (stored, None, None)
-    data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=index is not None)
-    owners = index.fragment_owners(vs.ndim, vs.root.grid, cells) if index is not None else None
-    xyz, oid, attrs = [], [], {n: [] for n in data.attributes}
-    chunk = np.asarray(vs.root.chunk_shape)
-    for cell in cells:
-        arr = data.vertices[cell]
-        keep = slice(None)
-        if box is not None:
-            c0 = np.asarray(cell) * chunk
-            if not (np.all(c0 >= lo) and np.all(c0 + chunk <= hi)):
-                as64 = arr.astype(np.float64)
-                keep = np.all((as64 >= lo) & (as64 <= hi), axis=1)
-        xyz.append(arr[keep])
-        if owners is not None:
-            oid.append(_row_owners(data.fragments[cell], owners[cell], len(arr))[keep])
-        for n in attrs:
-            attrs[n].append(data.attributes[n][cell][keep])
-    return _assemble(vs, xyz, oid if owners is not None else None, attrs, data.specs)
+    if box is not None:
+        cells, full, lo, hi = _box_cells(vs, stored, box, extras)
+    else:
+        cells, full = stored, np.ones(len(stored), bool)
+    # row owners from the extras when valid (no manifest decoding), else from the object index
+    owners, index = None, None
+    if extras is not None and extras.has_objects():
+        owners = extras.fragment_objects(cells)
+    else:
+        index = ObjectIndex.read(vs.store, str(level))
+        owners = index.fragment_owners(vs.ndim, vs.root.grid, cells) if index is not None else None
+    data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=owners is not None)
+    if not cells:
+        return _assemble(vs, [], [] if owners is not None else None, {n: [] for n in data.attributes}, data.specs)
+    counts = np.array([len(data.vertices[c]) for c in cells], np.int64)
+    xyz = np.concatenate([data.vertices[c] for c in cells])
+    keep = None
+    if box is not None and not full.all():  # partly covered chunks: one filter over their rows
+        part = np.repeat(~full, counts)
+        keep = np.ones(len(xyz), bool)
+        x = xyz[part].astype(np.float64)
+        keep[part] = np.all((x >= lo) & (x <= hi), axis=1)
+    oid = None
+    if owners is not None:
+        oid = [np.concatenate([_row_owners(data.fragments[c], owners[c], len(data.vertices[c])) for c in cells])]
+    attrs = {n: [np.concatenate([v[c] for c in cells])] for n, v in data.attributes.items()}
+    if keep is not None:
+        xyz = xyz[keep]
+        oid = [oid[0][keep]] if oid is not None else None
+        attrs = {n: [v[0][keep]] for n, v in attrs.items()}
+    return _assemble(vs, [xyz], oid, attrs, data.specs)
 
 
 def _row_owners(frags, owner_of: np.ndarray, n: int) -> np.ndarray:
@@ -326,38 +365,3 @@ def _read_by_ids(vs, level, index, wanted, box, attributes) -> Points:
         keep = np.all((out.xyz.astype(np.float64) >= lo) & (out.xyz.astype(np.float64) <= hi), axis=1)
         out = Points(out.xyz[keep], out.ids[keep], {n: v[keep] for n, v in out.attributes.items()})
     return out
-
-
-def fragment_rows(data: VertexCells, cells, cell_of: np.ndarray, frags: np.ndarray):
-    """Rows of ``(cells[cell_of[i]], frags[i])`` in the cells' concatenation, as ``(starts, counts)``
-    of consecutive runs (explicit fragments become runs of one row), and the rows of each block."""
-    base = np.r_[0, np.cumsum([len(data.vertices[c]) for c in cells])].astype(np.int64)
-    starts = np.zeros(len(frags), np.int64)
-    counts = np.zeros(len(frags), np.int64)
-    explicit = []
-    for i, cell in enumerate(cells):
-        fr = data.fragments[cell]
-        sel = np.flatnonzero(cell_of == i) if len(cells) > 1 else np.arange(len(frags))
-        f = frags[sel]
-        if np.any((f < 0) | (f >= len(fr))):
-            raise VectorFormatError(f"a manifest names fragment {int(f.max())} of cell {cell}, which has {len(fr)}")
-        if fr.is_range.all():
-            starts[sel] = base[i] + fr.starts[f]
-            counts[sel] = fr.counts[f]
-        else:
-            explicit += [(j, base[i] + fr.rows_of(int(g))) for j, g in zip(sel.tolist(), f.tolist())]
-    if not explicit:
-        return starts, counts, counts
-    # explicit fragments: expand every block into one-row runs, in block order
-    pieces_s, pieces_c = [], []
-    rows_of = dict(explicit)
-    per_block = counts.copy()
-    for j in range(len(frags)):
-        if j in rows_of:
-            pieces_s.append(rows_of[j])
-            pieces_c.append(np.ones(len(rows_of[j]), np.int64))
-            per_block[j] = len(rows_of[j])
-        else:
-            pieces_s.append(starts[j:j + 1])
-            pieces_c.append(counts[j:j + 1])
-    return np.concatenate(pieces_s), np.concatenate(pieces_c), per_block

@@ -1,0 +1,233 @@
+"""zarrkit's own extras of a level (spec §2.11), under ``<k>/zvx/``: zarr_vectors never looks
+there, and they never change the meaning of what it reads.
+
+* group attributes ``{"fingerprint": {"vertex_count", "num_objects", "nonempty_sha1"}}``, the
+  level as the extras last saw it (SHA-1 of the vertices' ``nonempty_chunks`` joined by
+  ``\\n``).  A mismatch means another tool edited the level: the extras are ignored, with a
+  ``StaleExtrasWarning``, and the next zarrkit write drops them.
+* ``chunk_coords (K, D)`` int64, ``chunk_count (K,)`` int64 and ``chunk_bbox (K, 2, D)``
+  float64, the tight bounds of every stored chunk, each one chunk: read once, they let box
+  reads skip chunks whose vertices miss the box and take whole those inside it.
+* ``fragment_objects``: per chunk, aligned with ``vertex_fragments``, the object id of each
+  fragment as ``<i8`` (row → object without decoding the manifests).
+* ``object_bbox (O, 2, D)`` float64, aligned with the object index (NaN: no vertices).
+
+The fingerprint is written last, so an interrupted write leaves extras that are ignored.
+``vertex_ids`` (input ordinals) is not written yet.
+
+Example:
+    >>> import numpy as np, zarrkit.vectors as vx
+    >>> s = vx.create("memory://", "points", bounds=([0, 0], [9, 9]), chunk_shape=(5, 5))
+    >>> _ = s.write_points(np.array([[1.0, 2.0], [3.0, 1.0], [6.0, 7.0]]))
+    >>> coords, counts, bbox = Extras.load(s, 0).chunk_table()
+    >>> coords.tolist(), counts.tolist(), bbox[0].tolist()
+    ([[0, 0], [1, 1]], [2, 1], [[1.0, 1.0], [3.0, 2.0]])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+
+from zarrkit import core
+from zarrkit.errors import NodeNotFoundError, StaleExtrasWarning
+from zarrkit.vectors.cells import CellArray, codec_list, open_cells
+
+__all__ = ["Extras", "begin", "fingerprint"]
+
+
+def _attrs(store, path: str) -> dict | None:
+    try:
+        return core.read_metadata(store, path).attributes
+    except NodeNotFoundError:
+        return None
+
+
+def fingerprint(vs, level: int) -> dict:
+    """The level as ZV-visible metadata describes it now.
+
+    Example:
+        >>> import zarrkit.vectors as vx
+        >>> s = vx.create("memory://", "points", bounds=([0], [9]), chunk_shape=(5,), axes=("t",))
+        >>> _ = s.write_points(np.array([[1.0], [6.0]]))
+        >>> fingerprint(s, 0)["vertex_count"], core.read_metadata(s.store, "0/zvx").attributes["fingerprint"]["vertex_count"]
+        (2, 2)
+    """
+    names = (_attrs(vs.store, f"{level}/vertices") or {}).get("nonempty_chunks") or []
+    body = (_attrs(vs.store, str(level)) or {}).get("zarr_vectors_level") or {}
+    objects = (_attrs(vs.store, f"{level}/object_index") or {}).get("num_objects", 0)
+    return {"vertex_count": int(body.get("vertex_count", 0)), "num_objects": int(objects),
+            "nonempty_sha1": hashlib.sha1("\n".join(names).encode()).hexdigest()}
+
+
+class Extras:
+    """Valid extras of one level (see :meth:`load`)."""
+
+    def __init__(self, vs, level: int) -> None:
+        self.vs, self.level = vs, level
+        self._table = None
+
+    @classmethod
+    def load(cls, vs, level: int, *, warn: bool = True) -> Extras | None:
+        """The level's extras when present and matching the level, else ``None`` (warns when stale)."""
+        attrs = _attrs(vs.store, f"{level}/zvx")
+        if attrs is None:
+            return None
+        if attrs.get("fingerprint") != fingerprint(vs, level):
+            if warn:
+                warnings.warn(f"{vs.store.url}: level {level} changed since zarrkit wrote its extras (zvx); "
+                              "they are ignored", StaleExtrasWarning, stacklevel=3)
+            return None
+        return cls(vs, level)
+
+    def chunk_table(self):
+        """``(coords (K, D), counts (K,), bbox (K, 2, D))`` of every stored chunk, C order."""
+        if self._table is None:
+            base = f"{self.level}/zvx"
+            try:
+                self._table = tuple(core.read_region(self.vs.store, f"{base}/{n}", ...)
+                                    for n in ("chunk_coords", "chunk_count", "chunk_bbox"))
+            except NodeNotFoundError:
+                d = self.vs.ndim
+                self._table = (np.zeros((0, d), np.int64), np.zeros(0, np.int64), np.zeros((0, 2, d)))
+        return self._table
+
+    def bbox_of(self, cells) -> np.ndarray:
+        """Tight bounds ``(n, 2, D)`` of ``cells`` (NaN for cells the table does not list)."""
+        coords, _, bbox = self.chunk_table()
+        grid = self.vs.root.grid
+        cells = np.asarray(cells, np.int64).reshape(-1, self.vs.ndim)
+        out = np.full((len(cells), 2, self.vs.ndim), np.nan)
+        if len(coords) and len(cells):
+            lin, want = grid.linear(coords), grid.linear(cells)
+            order = np.argsort(lin)
+            pos = np.minimum(np.searchsorted(lin, want, sorter=order), len(lin) - 1)
+            hit = lin[order[pos]] == want
+            out[hit] = bbox[order[pos[hit]]]
+        return out
+
+    def has_objects(self) -> bool:
+        return _attrs(self.vs.store, f"{self.level}/zvx/fragment_objects") is not None
+
+    def fragment_objects(self, cells) -> dict[tuple[int, ...], np.ndarray] | None:
+        """``{cell: object id of each fragment}``, or ``None`` when the level has no objects."""
+        arr = open_cells(self.vs.store, f"{self.level}/zvx/fragment_objects", self.vs.root.grid)
+        if arr is None:
+            return None
+        cells = [tuple(int(v) for v in c) for c in cells]
+        return {c: np.frombuffer(r, "<i8").astype(np.int64) if r else np.zeros(0, np.int64)
+                for c, r in zip(cells, arr.read(cells))}
+
+
+def begin(vs, level: int) -> _Writer | None:
+    """Before a write at ``level``: a writer that will bring the extras up to date, or ``None``
+    when extras are off or no longer valid (stale extras are dropped: a level without them
+    stays without until rebuilt).
+
+    Example:
+        >>> import zarrkit.vectors as vx
+        >>> s = vx.create("memory://", "points", bounds=([0], [9]), chunk_shape=(5,), axes=("t",), extras=False)
+        >>> begin(s, 0) is None
+        True
+    """
+    if not vs.options.get("extras"):
+        return None
+    before = _attrs(vs.store, str(level))
+    count = int(((before or {}).get("zarr_vectors_level") or {}).get("vertex_count", 0))
+    old = Extras.load(vs, level, warn=False) if count else None
+    if old is None and _attrs(vs.store, f"{level}/zvx") is not None:
+        core.delete_node(vs.store, f"{level}/zvx", missing_ok=True)
+    if count and old is None:
+        return None
+    return _Writer(vs, level, old)
+
+
+class _Writer:
+    def __init__(self, vs, level: int, old: Extras | None) -> None:
+        self.vs, self.level, self.old = vs, level, old
+        self.old_ids = None
+
+    def remember_ids(self, index) -> None:
+        """The object ids before the write (rows of the old ``object_bbox``)."""
+        self.old_ids = None if index is None else np.asarray(index.ids, np.int64)
+
+    def finish(self, vertices: dict, fragments: dict, *, new_blocks=None, index=None, xyz=None, owner=None) -> None:
+        """After the write (cells, index and level attributes stored): update every extra, then
+        stamp the fingerprint.  ``vertices``/``fragments`` are the payloads of the cells written."""
+        vs, base = self.vs, f"{self.level}/zvx"
+        try:
+            core.read_metadata(vs.store, base)
+        except NodeNotFoundError:
+            core.create_group(vs.store, base)
+        self._chunk_table(vertices)
+        if index is not None:
+            self._fragment_objects(fragments, new_blocks or {})
+            self._object_bbox(index, xyz, owner)
+        core.update_attributes(vs.store, base, {"fingerprint": fingerprint(vs, self.level)})
+
+    def _put(self, name: str, values: np.ndarray) -> None:
+        meta = core.array_metadata(values.shape, values.dtype, tuple(max(1, s) for s in values.shape),
+                                   compressors=codec_list(self.vs.codecs), attributes={"zvx_array": name})
+        meta = core.create_array(self.vs.store, f"{self.level}/zvx/{name}", meta, overwrite=True)
+        if values.size:
+            core.write_region(self.vs.store, f"{self.level}/zvx/{name}", ..., values, metadata=meta)
+
+    def _chunk_table(self, vertices: dict) -> None:
+        vs, d = self.vs, self.vs.ndim
+        grid = vs.root.grid
+        coords, counts, bbox = self.old.chunk_table() if self.old else (np.zeros((0, d), np.int64),
+                                                                        np.zeros(0, np.int64), np.zeros((0, 2, d)))
+        table = {tuple(c): (int(n), b) for c, n, b in zip(coords.tolist(), counts.tolist(), bbox)}
+        dtype = vs.dtype.newbyteorder("<")
+        for cell, raw in vertices.items():
+            arr = np.frombuffer(raw, dtype).reshape(-1, d).astype(np.float64)
+            table[tuple(int(v) for v in cell)] = (len(arr), np.stack([arr.min(axis=0), arr.max(axis=0)]))
+        cells = sorted(table, key=lambda c: int(grid.linear(np.array([c]))[0]))
+        self._put("chunk_coords", np.asarray(cells, np.int64).reshape(-1, d))
+        self._put("chunk_count", np.asarray([table[c][0] for c in cells], np.int64))
+        self._put("chunk_bbox", np.asarray([table[c][1] for c in cells], np.float64).reshape(-1, 2, d))
+
+    def _fragment_objects(self, fragments: dict, new_blocks: dict) -> None:
+        vs = self.vs
+        path = f"{self.level}/zvx/fragment_objects"
+        arr = open_cells(vs.store, path, vs.root.grid) if self.old is not None else None
+        if arr is None:
+            arr = CellArray.create(vs.store, path, vs.root.grid, {"zvx_array": "fragment_objects"},
+                                   codecs=vs.codecs, itemsize=8, overwrite=True)
+        cells = [tuple(int(v) for v in c) for c in fragments]
+        old = dict(zip(cells, arr.read(cells))) if self.old is not None else {}
+        tables = {}
+        for cell in cells:
+            n = int.from_bytes(bytes(fragments[cell])[8:12], "little")  # ZVFG header: F fragments
+            table = np.full(n, -1, "<i8")
+            prev = np.frombuffer(old.get(cell) or b"", "<i8")
+            table[:len(prev)] = prev[:n]
+            tables[cell] = table
+        for oid, (bcells, bfrags) in new_blocks.items():
+            for cell, f in zip(map(tuple, np.asarray(bcells).tolist()), np.asarray(bfrags).tolist()):
+                tables[cell][f] = oid
+        arr.write({c: t.tobytes() for c, t in tables.items() if len(t)})
+
+    def _object_bbox(self, index, xyz, owner) -> None:
+        d = self.vs.ndim
+        ids = np.asarray(index.ids, np.int64)
+        out = np.full((len(ids), 2, d), np.nan)
+        if self.old is not None and self.old_ids is not None:
+            try:
+                prev = core.read_region(self.vs.store, f"{self.level}/zvx/object_bbox", ...)
+                if len(prev) == len(self.old_ids):
+                    out[np.searchsorted(ids, self.old_ids)] = prev
+            except NodeNotFoundError:
+                pass
+        if xyz is not None and len(xyz):
+            rows = np.searchsorted(ids, np.asarray(owner, np.int64))
+            order = np.argsort(rows, kind="stable")
+            rows_s, x = rows[order], np.asarray(xyz, np.float64)[order]
+            starts = np.flatnonzero(np.r_[True, rows_s[1:] != rows_s[:-1]])
+            r = rows_s[starts]
+            lo, hi = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
+            out[r, 0] = np.fmin(out[r, 0], lo)
+            out[r, 1] = np.fmax(out[r, 1], hi)
+        self._put("object_bbox", out)
