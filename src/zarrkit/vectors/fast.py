@@ -83,6 +83,8 @@ def range_payloads(counts: np.ndarray) -> list[bytes]:
     """
     counts = np.asarray(counts, np.int64)
     cells, n = counts.shape
+    if cells == 0:
+        return []
     if n == 0:
         return [encode_ranges(np.zeros(0), np.zeros(0))] * cells
     table = np.empty((cells, n, 2), "<i8")

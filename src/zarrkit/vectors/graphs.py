@@ -103,6 +103,7 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
     vs.write_level(info)
     if extras is not None:
         extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
+                      stats=sink.get("stats"),
                       owner=node_ids)
     return WriteReport(n, np.unique(node_ids), touched, time.perf_counter() - t0)
 

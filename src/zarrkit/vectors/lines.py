@@ -52,6 +52,8 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     t0 = time.perf_counter()
     verts, offsets = _flatten(vs, lines, offsets)
     n_lines = len(offsets) - 1
+    if n_lines == 0:  # nothing to append (and nothing to check)
+        return WriteReport(0, np.zeros(0, np.int64), 0, time.perf_counter() - t0)
     index = ObjectIndex.read(vs.store, str(level))
     taken = index.ids if index is not None else np.zeros(0, np.int64)
     if ids is None:
@@ -118,5 +120,6 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     vs.write_level(info)
     if extras is not None:
         extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
+                      stats=sink.get("stats"),
                       owner=ids[line_of])
     return WriteReport(len(xyz), ids, touched, time.perf_counter() - t0)

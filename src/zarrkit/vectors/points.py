@@ -130,7 +130,7 @@ def write_points(vs, xyz, *, ids=None, attributes=None, object_attributes=None, 
     vs.write_level(info)
     if extras is not None:
         extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=new_blocks, index=index,
-                      xyz=xyz, owner=ids)
+                      xyz=xyz, owner=ids, stats=sink.get("stats"))
     object_ids = np.unique(ids) if ids is not None else np.zeros(0, np.int64)
     return WriteReport(len(xyz), object_ids, touched, time.perf_counter() - t0)
 
@@ -179,8 +179,19 @@ def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins, sink: dict 
              for name, rows in sorted_attr.items()}
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
     if sink is not None:  # for the extras (zvx): what each written cell now holds
-        sink.update(vertices=v_pay, fragments=f_pay)
+        sink.update(vertices=v_pay, fragments=f_pay, stats=_cell_stats(grid, uniq, sorted_xyz, bounds, True))
     return len(touched)
+
+
+def _cell_stats(grid, lin: np.ndarray, xyz_sorted: np.ndarray, bounds: np.ndarray, whole: bool):
+    """Row count, minima and maxima of each run ``bounds[i]:bounds[i+1]`` (all non-empty), per cell."""
+    x = xyz_sorted.astype(np.float64)
+    starts = bounds[:-1]
+    if len(starts) == 0:
+        d = grid.ndim
+        return np.zeros((0, d), np.int64), np.zeros(0, np.int64), np.zeros((0, d)), np.zeros((0, d)), whole
+    return (grid.unlinear(lin), np.diff(bounds), np.minimum.reduceat(x, starts, axis=0),
+            np.maximum.reduceat(x, starts, axis=0), whole)
 
 
 def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns, sink=None):
@@ -246,8 +257,8 @@ def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns, si
             prev = old.attributes[c.name][cell].tobytes() if old_v is not None else b""
             a_pay[c.name][cell] = prev + attrs_s[c.name][a:b].tobytes()
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
-    if sink is not None:
-        sink.update(vertices=v_pay, fragments=f_pay)
+    if sink is not None:  # the new rows of each cell, after its old ones
+        sink.update(vertices=v_pay, fragments=f_pay, stats=_cell_stats(grid, uniq, xyz_s, bounds, False))
     local = np.empty(len(lin), np.int64)
     local[order] = local_sorted
     return len(touched), Pairs(grid.unlinear(lin_s[pair_start]), keys_s[pair_start], pair_frag), local

@@ -153,15 +153,17 @@ class _Writer:
         """The object ids before the write (rows of the old ``object_bbox``)."""
         self.old_ids = None if index is None else np.asarray(index.ids, np.int64)
 
-    def finish(self, vertices: dict, fragments: dict, *, new_blocks=None, index=None, xyz=None, owner=None) -> None:
+    def finish(self, vertices: dict, fragments: dict, *, new_blocks=None, index=None, xyz=None, owner=None,
+               stats=None) -> None:
         """After the write (cells, index and level attributes stored): update every extra, then
-        stamp the fingerprint.  ``vertices``/``fragments`` are the payloads of the cells written."""
+        stamp the fingerprint.  ``vertices``/``fragments`` are the payloads of the cells written;
+        ``stats`` (cells, row counts, minima, maxima, whole) spares decoding them."""
         vs, base = self.vs, f"{self.level}/zvx"
         try:
             core.read_metadata(vs.store, base)
         except NodeNotFoundError:
             core.create_group(vs.store, base)
-        self._chunk_table(vertices)
+        self._chunk_table(vertices, stats)
         if index is not None:
             self._fragment_objects(fragments, new_blocks or {})
             self._object_bbox(index, xyz, owner)
@@ -174,20 +176,37 @@ class _Writer:
         if values.size:
             core.write_region(self.vs.store, f"{self.level}/zvx/{name}", ..., values, metadata=meta)
 
-    def _chunk_table(self, vertices: dict) -> None:
+    def _chunk_table(self, vertices: dict, stats) -> None:
         vs, d = self.vs, self.vs.ndim
         grid = vs.root.grid
         coords, counts, bbox = self.old.chunk_table() if self.old else (np.zeros((0, d), np.int64),
                                                                         np.zeros(0, np.int64), np.zeros((0, 2, d)))
-        table = {tuple(c): (int(n), b) for c, n, b in zip(coords.tolist(), counts.tolist(), bbox)}
-        dtype = vs.dtype.newbyteorder("<")
-        for cell, raw in vertices.items():
-            arr = np.frombuffer(raw, dtype).reshape(-1, d).astype(np.float64)
-            table[tuple(int(v) for v in cell)] = (len(arr), np.stack([arr.min(axis=0), arr.max(axis=0)]))
-        cells = sorted(table, key=lambda c: int(grid.linear(np.array([c]))[0]))
-        self._put("chunk_coords", np.asarray(cells, np.int64).reshape(-1, d))
-        self._put("chunk_count", np.asarray([table[c][0] for c in cells], np.int64))
-        self._put("chunk_bbox", np.asarray([table[c][1] for c in cells], np.float64).reshape(-1, 2, d))
+        if stats is None:  # decode the written cells: they hold every row of their chunk
+            cells = [tuple(int(v) for v in c) for c in vertices]
+            dtype = vs.dtype.newbyteorder("<")
+            arrs = [np.frombuffer(vertices[c], dtype).reshape(-1, d).astype(np.float64) for c in cells]
+            stats = (np.asarray(cells, np.int64).reshape(-1, d), np.array([len(a) for a in arrs], np.int64),
+                     np.array([a.min(0) for a in arrs]).reshape(-1, d), np.array([a.max(0) for a in arrs]).reshape(-1, d),
+                     True)
+        new_cells, n, mn, mx, whole = stats
+        old_lin, new_lin = grid.linear(coords), grid.linear(new_cells)
+        lin = np.union1d(old_lin, new_lin)
+        out_n = np.zeros(len(lin), np.int64)
+        out_bb = np.empty((len(lin), 2, d))
+        out_bb[:, 0], out_bb[:, 1] = np.inf, -np.inf
+        i = np.searchsorted(lin, old_lin)
+        out_n[i], out_bb[i] = counts, bbox
+        j = np.searchsorted(lin, new_lin)
+        if whole:  # the stats describe the whole chunk (a rewritten cell)
+            out_n[j] = n
+            out_bb[j, 0], out_bb[j, 1] = mn, mx
+        else:  # rows appended after the old ones
+            out_n[j] += n
+            out_bb[j, 0] = np.minimum(out_bb[j, 0], mn)
+            out_bb[j, 1] = np.maximum(out_bb[j, 1], mx)
+        self._put("chunk_coords", grid.unlinear(lin).reshape(-1, d).astype(np.int64))
+        self._put("chunk_count", out_n)
+        self._put("chunk_bbox", out_bb)
 
     def _fragment_objects(self, fragments: dict, new_blocks: dict) -> None:
         vs = self.vs
