@@ -221,12 +221,13 @@ def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns, si
     """
     grid = vs.root.grid
     lin = grid.linear(grid.cells_of(xyz))
-    order = np.lexsort((keys, lin))
+    order = stable_order(keys)  # = np.lexsort((keys, lin)) by two stable radix sorts
+    order = order[stable_order(lin[order])]
     lin_s, keys_s = lin[order], keys[order]
-    xyz_s = np.ascontiguousarray(xyz[order], dtype=vs.dtype.newbyteorder("<"))
+    xyz_s = np.take(np.asarray(xyz, vs.dtype.newbyteorder("<")), order, axis=0)
     attrs_s = {c.name: np.ascontiguousarray(c.rows[order]) for c in columns}
-    touched, old = _existing(vs, level, np.unique(lin))
     uniq, bounds = _split(lin_s)
+    touched, old = _existing(vs, level, uniq)
     pair_start = np.flatnonzero(np.r_[True, (lin_s[1:] != lin_s[:-1]) | (keys_s[1:] != keys_s[:-1])]) \
         if len(lin_s) else np.zeros(0, np.int64)
     pair_count = np.diff(np.r_[pair_start, len(lin_s)])

@@ -34,6 +34,7 @@ import numpy as np
 from zarrkit import core
 from zarrkit.errors import NodeNotFoundError, StaleExtrasWarning
 from zarrkit.vectors.cells import CellArray, codec_list, open_cells
+from zarrkit.vectors.fast import stable_order
 
 __all__ = ["Extras", "begin", "fingerprint"]
 
@@ -224,9 +225,19 @@ class _Writer:
             prev = np.frombuffer(old.get(cell) or b"", "<i8")
             table[:len(prev)] = prev[:n]
             tables[cell] = table
-        for oid, (bcells, bfrags) in new_blocks.items():
-            for cell, f in zip(map(tuple, np.asarray(bcells).tolist()), np.asarray(bfrags).tolist()):
-                tables[cell][f] = oid
+        if new_blocks:  # every new (cell, fragment) -> owner, grouped by cell in one sort
+            grid = vs.root.grid
+            bc = np.concatenate([np.asarray(c, np.int64).reshape(-1, vs.ndim) for c, _ in new_blocks.values()])
+            bf = np.concatenate([np.asarray(f, np.int64).reshape(-1) for _, f in new_blocks.values()])
+            bo = np.repeat(np.fromiter(new_blocks, np.int64, len(new_blocks)),
+                           [len(np.asarray(f).reshape(-1)) for _, f in new_blocks.values()])
+            lin = grid.linear(bc)
+            order = stable_order(lin)
+            lin, bf, bo = lin[order], bf[order], bo[order]
+            starts = np.flatnonzero(np.r_[True, lin[1:] != lin[:-1]])
+            ends = np.r_[starts[1:], len(lin)]
+            for cell, a, b in zip(map(tuple, grid.unlinear(lin[starts]).tolist()), starts.tolist(), ends.tolist()):
+                tables[cell][bf[a:b]] = bo[a:b]
         arr.write({c: t.tobytes() for c, t in tables.items() if len(t)})
 
     def _object_bbox(self, index, xyz, owner) -> None:
@@ -242,7 +253,7 @@ class _Writer:
                 pass
         if xyz is not None and len(xyz):
             rows = np.searchsorted(ids, np.asarray(owner, np.int64))
-            order = np.argsort(rows, kind="stable")
+            order = stable_order(rows)
             rows_s, x = rows[order], np.asarray(xyz, np.float64)[order]
             starts = np.flatnonzero(np.r_[True, rows_s[1:] != rows_s[:-1]])
             r = rows_s[starts]
