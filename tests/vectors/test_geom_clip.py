@@ -215,3 +215,19 @@ def test_mesh_clip_modes_equal_brute_force(width):
     for _ in range(4):
         check_mesh_box(s, parts, random_box(rng))
     check_mesh_box(s, parts, ((40.0, 0.0, 40.0), (60.0, 100.0, 60.0)))
+
+
+def test_inside_box_equals_the_float64_selection():
+    from zarrkit.vectors.fast import inside_box
+
+    rng = np.random.default_rng(4)
+    for t in range(60):
+        x = rng.uniform(-5, 5, (500, 3)).astype("f4")
+        if t % 2:  # values on a grid, so bounds land exactly on some of them
+            x = np.round(x, 1).astype("f4")
+        lo = rng.uniform(-5, 5, 3)
+        hi = lo + rng.uniform(0, 5, 3)
+        if t % 3 == 0:
+            lo, hi = np.round(lo, 1), np.round(hi, 1)
+        for arr in (x, x.astype(np.float64)):
+            assert np.array_equal(inside_box(arr, lo, hi), in_box(arr, lo, hi))

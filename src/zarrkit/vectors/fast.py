@@ -17,7 +17,7 @@ import numpy as np
 from zarrkit.errors import VectorFormatError
 from zarrkit.vectors.encoding import _HEADER, MAGIC, _bitmap_bytes, encode_ranges
 
-__all__ = ["cell_ranks", "fragment_rows", "gather_ranges", "range_payloads", "runs", "stable_order"]
+__all__ = ["cell_ranks", "fragment_rows", "gather_ranges", "inside_box", "range_payloads", "runs", "stable_order"]
 
 
 def stable_order(keys: np.ndarray) -> np.ndarray:
@@ -162,3 +162,31 @@ def fragment_rows(data, cells, cell_of: np.ndarray, frags: np.ndarray):
             pieces_s.append(starts[j:j + 1])
             pieces_c.append(counts[j:j + 1])
     return np.concatenate(pieces_s), np.concatenate(pieces_c), per_block
+
+
+def inside_box(x: np.ndarray, lo, hi) -> np.ndarray:
+    """Rows of ``x`` with ``lo <= x <= hi`` on every axis, decided exactly as in float64 but
+    without converting float32 data: the bounds become the nearest float32 values on the
+    inside (no float32 lies strictly between), then one pass per column.
+
+    Example:
+        >>> x = np.array([[0.1, 5.0], [0.05, 5.0]], "f4")   # float32(0.1) is a little above 0.1
+        >>> inside_box(x, [0.0, 0.0], [0.1, 9.0]).tolist(), bool(x[0, 0] <= np.float32(0.1))
+        ([False, True], True)
+    """
+    x = np.asarray(x)
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+    if x.dtype == np.float32:
+        with np.errstate(over="ignore"):
+            lo_c, hi_c = lo.astype(np.float32), hi.astype(np.float32)
+        lo_c = np.where(lo_c.astype(np.float64) < lo, np.nextafter(lo_c, np.float32(np.inf)), lo_c).astype(np.float32)
+        hi_c = np.where(hi_c.astype(np.float64) > hi, np.nextafter(hi_c, np.float32(-np.inf)), hi_c).astype(np.float32)
+    else:
+        x = x.astype(np.float64, copy=False)
+        lo_c, hi_c = lo, hi
+    out = np.ones(len(x), bool)
+    for k in range(x.shape[1] if x.ndim == 2 else 0):
+        col = x[:, k]
+        out &= col >= lo_c[k]
+        out &= col <= hi_c[k]
+    return out

@@ -25,7 +25,7 @@ import numpy as np
 
 from zarrkit.errors import VectorInputError
 from zarrkit.vectors.clip import clip_line, segment_params
-from zarrkit.vectors.fast import fragment_rows, gather_ranges
+from zarrkit.vectors.fast import fragment_rows, gather_ranges, inside_box
 from zarrkit.vectors.inputs import decode_rows, strings_of
 from zarrkit.vectors.level import VertexCells, attribute_specs
 from zarrkit.vectors.objects import ObjectIndex, read_groups, read_object_attributes
@@ -85,8 +85,7 @@ class _Blocks:
 
 
 def _in_box(x: np.ndarray, lo, hi) -> np.ndarray:
-    x = x.astype(np.float64)
-    return np.all((x >= lo) & (x <= hi), axis=1)
+    return inside_box(x, lo, hi)
 
 
 def read_polylines(vs, *, ids=None, box=None, clip: str = "whole", level: int = 0, groups=None) -> Polylines:

@@ -24,6 +24,7 @@ import numpy as np
 
 from zarrkit.errors import VectorFormatError, VectorInputError
 from zarrkit.vectors.clip import clip_polygons, segment_params
+from zarrkit.vectors.fast import inside_box
 from zarrkit.vectors.inputs import decode_rows, strings_of
 from zarrkit.vectors.level import VertexCells, attribute_specs
 from zarrkit.vectors.links import read_records
@@ -132,8 +133,7 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
         selected &= np.isin(nodes.ids, wanted)
     in_box = None
     if box is not None:
-        x = nodes.xyz.astype(np.float64)
-        in_box = np.all((x >= lo) & (x <= hi), axis=1)
+        in_box = inside_box(nodes.xyz, lo, hi)
         selected &= in_box
     rec_keys = (grid.linear(rec.cells.reshape(-1, ndim)).reshape(-1, width) << 32) | rec.rows
     pos = np.searchsorted(nodes.keys, rec_keys)

@@ -21,7 +21,7 @@ import numpy as np
 from zarrkit.errors import VectorInputError, ZarrkitWarning
 from zarrkit.vectors import zvx
 from zarrkit.vectors.encoding import encode_fragments, encode_ranges
-from zarrkit.vectors.fast import cell_ranks, fragment_rows, gather_ranges, range_payloads, stable_order
+from zarrkit.vectors.fast import cell_ranks, fragment_rows, gather_ranges, inside_box, range_payloads, stable_order
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes, strings_of
 from zarrkit.vectors.level import VertexCells, arrays_present, write_vertex_cells
 from zarrkit.vectors.objects import ObjectIndex, read_groups, write_groups, write_object_attributes
@@ -302,7 +302,7 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
     if ids is not None:
         index = ObjectIndex.read(vs.store, str(level))
         return _read_by_ids(vs, level, index, np.atleast_1d(np.asarray(ids, np.int64)), box, attributes)
-    extras = zvx.Extras.load(vs, level)
+    extras = zvx.Extras.load(vs, level, vertices_attrs=verts.attributes)
     stored = verts.nonempty()
     if box is not None:
         cells, full, lo, hi = _box_cells(vs, stored, box, extras)
@@ -312,7 +312,7 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
     owners, index = None, None
     if extras is not None and extras.has_objects():
         owners = extras.fragment_objects(cells)
-    else:
+    elif extras is None or extras.has_index:
         index = ObjectIndex.read(vs.store, str(level))
         owners = index.fragment_owners(vs.ndim, vs.root.grid, cells) if index is not None else None
     data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=owners is not None)
@@ -324,8 +324,7 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
     if box is not None and not full.all():  # partly covered chunks: one filter over their rows
         part = np.repeat(~full, counts)
         keep = np.ones(len(xyz), bool)
-        x = xyz[part].astype(np.float64)
-        keep[part] = np.all((x >= lo) & (x <= hi), axis=1)
+        keep[part] = inside_box(xyz[part], lo, hi)
     oid = None
     if owners is not None:
         oid = [np.concatenate([_row_owners(data.fragments[c], owners[c], len(data.vertices[c])) for c in cells])]
@@ -373,7 +372,6 @@ def _read_by_ids(vs, level, index, wanted, box, attributes) -> Points:
     attrs = {n: [np.concatenate([v[c] for c in cells])[idx]] for n, v in data.attributes.items()}
     out = _assemble(vs, [xyz[idx]], [np.repeat(owner, per_block)], attrs, data.specs)
     if box is not None:
-        lo, hi = (np.asarray(b, np.float64) for b in box)
-        keep = np.all((out.xyz.astype(np.float64) >= lo) & (out.xyz.astype(np.float64) <= hi), axis=1)
+        keep = inside_box(out.xyz, *box)
         out = Points(out.xyz[keep], out.ids[keep], {n: v[keep] for n, v in out.attributes.items()})
     return out

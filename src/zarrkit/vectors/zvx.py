@@ -1,10 +1,11 @@
 """zarrkit's own extras of a level (spec §2.11), under ``<k>/zvx/``: zarr_vectors never looks
 there, and they never change the meaning of what it reads.
 
-* group attributes ``{"fingerprint": {"vertex_count", "num_objects", "nonempty_sha1"}}``, the
-  level as the extras last saw it (SHA-1 of the vertices' ``nonempty_chunks`` joined by
+* group attributes ``{"fingerprint": {"vertex_count", "num_objects", "nonempty_sha1"},
+  "arrays": [...], "token": "<hex>"}``: the level as the extras last saw it (SHA-1 of the vertices' ``nonempty_chunks`` joined by
   ``\\n``).  A mismatch means another tool edited the level: the extras are ignored, with a
-  ``StaleExtrasWarning``, and the next zarrkit write drops them.
+  ``StaleExtrasWarning``, and the next zarrkit write drops them.  ``arrays`` names the extras
+  present; ``token`` changes with every write, so a handle may keep the chunk table it read.
 * ``chunk_coords (K, D)`` int64, ``chunk_count (K,)`` int64 and ``chunk_bbox (K, 2, D)``
   float64, the tight bounds of every stored chunk, each one chunk: read once, they let box
   reads skip chunks whose vertices miss the box and take whole those inside it.
@@ -27,7 +28,9 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import secrets
 import warnings
+import weakref
 
 import numpy as np
 
@@ -46,7 +49,7 @@ def _attrs(store, path: str) -> dict | None:
         return None
 
 
-def fingerprint(vs, level: int) -> dict:
+def fingerprint(vs, level: int, *, vertices_attrs: dict | None = None) -> dict:
     """The level as ZV-visible metadata describes it now.
 
     Example:
@@ -56,32 +59,53 @@ def fingerprint(vs, level: int) -> dict:
         >>> fingerprint(s, 0)["vertex_count"], core.read_metadata(s.store, "0/zvx").attributes["fingerprint"]["vertex_count"]
         (2, 2)
     """
-    names = (_attrs(vs.store, f"{level}/vertices") or {}).get("nonempty_chunks") or []
+    return _state(vs, level, vertices_attrs)[0]
+
+
+def _state(vs, level: int, vertices_attrs: dict | None = None) -> tuple[dict, bool]:
+    """The fingerprint, and whether the level has an object index."""
+    if vertices_attrs is None:
+        vertices_attrs = _attrs(vs.store, f"{level}/vertices") or {}
+    names = vertices_attrs.get("nonempty_chunks") or []
     body = (_attrs(vs.store, str(level)) or {}).get("zarr_vectors_level") or {}
-    objects = (_attrs(vs.store, f"{level}/object_index") or {}).get("num_objects", 0)
-    return {"vertex_count": int(body.get("vertex_count", 0)), "num_objects": int(objects),
-            "nonempty_sha1": hashlib.sha1("\n".join(names).encode()).hexdigest()}
+    index = _attrs(vs.store, f"{level}/object_index")
+    objects = (index or {}).get("num_objects", 0)
+    return ({"vertex_count": int(body.get("vertex_count", 0)), "num_objects": int(objects),
+             "nonempty_sha1": hashlib.sha1("\n".join(names).encode()).hexdigest()}, index is not None)
+
+
+#: chunk tables already read, per store handle and (level, token): every write stamps a new token
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Extras:
     """Valid extras of one level (see :meth:`load`)."""
 
-    def __init__(self, vs, level: int) -> None:
+    def __init__(self, vs, level: int, attrs: dict | None = None, has_index: bool = False) -> None:
         self.vs, self.level = vs, level
+        self.attrs = attrs or {}
+        self.has_index = has_index
         self._table = None
+        token = self.attrs.get("token")
+        if token is not None:
+            self._table = _TABLES.get(vs, {}).get((level, token))
 
     @classmethod
-    def load(cls, vs, level: int, *, warn: bool = True) -> Extras | None:
-        """The level's extras when present and matching the level, else ``None`` (warns when stale)."""
+    def load(cls, vs, level: int, *, warn: bool = True, vertices_attrs: dict | None = None) -> Extras | None:
+        """The level's extras when present and matching the level, else ``None`` (warns when stale).
+
+        ``vertices_attrs`` (the vertices array's attributes, when the caller has them) spares a read.
+        """
         attrs = _attrs(vs.store, f"{level}/zvx")
         if attrs is None:
             return None
-        if attrs.get("fingerprint") != fingerprint(vs, level):
+        state, has_index = _state(vs, level, vertices_attrs)
+        if attrs.get("fingerprint") != state:
             if warn:
                 warnings.warn(f"{vs.store.url}: level {level} changed since zarrkit wrote its extras (zvx); "
                               "they are ignored", StaleExtrasWarning, stacklevel=3)
             return None
-        return cls(vs, level)
+        return cls(vs, level, attrs, has_index)
 
     def chunk_table(self):
         """``(coords (K, D), counts (K,), bbox (K, 2, D))`` of every stored chunk, C order."""
@@ -93,6 +117,11 @@ class Extras:
             except NodeNotFoundError:
                 d = self.vs.ndim
                 self._table = (np.zeros((0, d), np.int64), np.zeros(0, np.int64), np.zeros((0, 2, d)))
+            if self.attrs.get("token") is not None:
+                try:
+                    _TABLES.setdefault(self.vs, {})[(self.level, self.attrs["token"])] = self._table
+                except TypeError:  # a handle that cannot be weakly referenced: no cache
+                    pass
         return self._table
 
     def bbox_of(self, cells) -> np.ndarray:
@@ -110,6 +139,9 @@ class Extras:
         return out
 
     def has_objects(self) -> bool:
+        """Whether ``fragment_objects`` exists (written for every level with an object index)."""
+        if "arrays" in self.attrs:
+            return "fragment_objects" in self.attrs["arrays"]
         return _attrs(self.vs.store, f"{self.level}/zvx/fragment_objects") is not None
 
     def fragment_objects(self, cells) -> dict[tuple[int, ...], np.ndarray] | None:
@@ -165,10 +197,13 @@ class _Writer:
         except NodeNotFoundError:
             core.create_group(vs.store, base)
         self._chunk_table(vertices, stats)
+        arrays = ["chunk_bbox", "chunk_coords", "chunk_count"]
         if index is not None:
             self._fragment_objects(fragments, new_blocks or {})
             self._object_bbox(index, xyz, owner)
-        core.update_attributes(vs.store, base, {"fingerprint": fingerprint(vs, self.level)})
+            arrays += ["fragment_objects", "object_bbox"]
+        core.update_attributes(vs.store, base, {"fingerprint": fingerprint(vs, self.level), "arrays": sorted(arrays),
+                                                "token": secrets.token_hex(8)})
 
     def _put(self, name: str, values: np.ndarray) -> None:
         meta = core.array_metadata(values.shape, values.dtype, tuple(max(1, s) for s in values.shape),
