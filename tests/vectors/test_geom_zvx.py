@@ -135,3 +135,29 @@ def test_extras_off_and_after_expanding_bounds():
     assert Extras.load(s, 0) is None  # laid out on the old grid: dropped, never misread
     got = s.read_points(box=((-40.0, 0.0, 0.0), (50.0, 50.0, 50.0)))
     assert len(got.xyz) == int(in_box(x, (-40.0, 0.0, 0.0), (50.0, 50.0, 50.0)).sum()) + 1
+
+
+def test_pyramid_levels_keep_valid_extras():
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 100, (3000, 3)).astype("f4")
+    ids = rng.integers(0, 40, len(x))
+    s = vx.create("memory://", "points", bounds=B, chunk_shape=(C,) * 3, ids=True)
+    s.write_points(x, ids=ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StaleExtrasWarning)
+        s.build_pyramid(levels=2, sparsity=2.0)  # absent objects join each level's index afterwards
+        for k in (1, 2):
+            ex = Extras.load(s, k)
+            assert ex is not None and ex.has_objects()
+            p = s.read_points(level=k)
+            obb = core.read_region(s.store, f"{k}/zvx/object_bbox", ...)
+            index = ObjectIndex.read(s.store, str(k))
+            assert len(obb) == len(index) == 40
+            for i, oid in enumerate(index.ids.tolist()):
+                m = p.ids == oid
+                want = np.stack([p.xyz[m].min(0), p.xyz[m].max(0)]) if m.any() else np.full((2, 3), np.nan)
+                assert np.array_equal(obb[i], want, equal_nan=True)
+            box = ((10.0, 20.0, 30.0), (70.0, 60.0, 90.0))
+            got = s.read_points(level=k, box=box)
+            inb = in_box(p.xyz, *box)
+            assert rows(np.c_[got.xyz, got.ids]) == rows(np.c_[p.xyz[inb], p.ids[inb]])

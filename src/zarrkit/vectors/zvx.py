@@ -39,7 +39,7 @@ from zarrkit.errors import NodeNotFoundError, StaleExtrasWarning
 from zarrkit.vectors.cells import CellArray, codec_list, open_cells
 from zarrkit.vectors.fast import stable_order
 
-__all__ = ["Extras", "begin", "fingerprint"]
+__all__ = ["Extras", "begin", "fingerprint", "refresh"]
 
 
 def _attrs(store, path: str) -> dict | None:
@@ -296,3 +296,30 @@ class _Writer:
             out[r, 0] = np.fmin(out[r, 0], lo)
             out[r, 1] = np.fmax(out[r, 1], hi)
         self._put("object_bbox", out)
+
+
+def refresh(vs, level: int, extras: Extras | None, old_ids=None, new_ids=None) -> None:
+    """After zarrkit itself changed ZV-visible metadata of a level whose ``extras`` were valid
+    (a pyramid stamping absent objects into the index): realign ``object_bbox`` to the new
+    object rows (NaN for the new ones) and stamp a fresh fingerprint.
+
+    Example:
+        >>> import zarrkit.vectors as vx
+        >>> s = vx.create("memory://", "points", bounds=([0], [9]), chunk_shape=(5,), axes=("t",))
+        >>> _ = s.write_points(np.array([[1.0]]))
+        >>> refresh(s, 0, Extras.load(s, 0)); Extras.load(s, 0) is not None
+        True
+    """
+    if extras is None:
+        return
+    base = f"{level}/zvx"
+    if old_ids is not None and new_ids is not None and extras.has_objects():
+        try:
+            prev = core.read_region(vs.store, f"{base}/object_bbox", ...)
+        except NodeNotFoundError:
+            prev = None
+        if prev is not None and len(prev) == len(old_ids):
+            out = np.full((len(new_ids), 2, vs.ndim), np.nan)
+            out[np.searchsorted(np.asarray(new_ids), np.asarray(old_ids))] = prev
+            _Writer(vs, level, extras)._put("object_bbox", out)
+    core.update_attributes(vs.store, base, {"fingerprint": fingerprint(vs, level), "token": secrets.token_hex(8)})
