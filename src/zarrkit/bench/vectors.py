@@ -5,7 +5,9 @@ For each chunk edge (250, 125, 62.5 by default: 4, 8, 16 cells per axis, bins of
 zstd) it times a write into a fresh directory, a small box ``[200, 450]³``, a large box
 ``[100, 600]³``, a full read and, at chunk 125, a 3-level ×2 pyramid; then, at chunk 125
 with 1,000 object ids, a write, the small box, one object and 100 objects.  Medians of
-``--reps`` runs after a warm-up;
+``--reps`` runs after a warm-up, of wall time and of process CPU time (all threads; on a
+shared machine the CPU ratio is the steadier one); removing a previous write's folder is
+not timed;
 
     ratio = anchor time / zarrkit time   (> 1: zarrkit is faster)
 
@@ -27,6 +29,7 @@ import argparse
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -34,7 +37,7 @@ from typing import Callable
 import numpy as np
 
 from zarrkit import progress
-from zarrkit.bench import RATIO_RULE, format_speedup, median_seconds
+from zarrkit.bench import RATIO_RULE, format_speedup
 
 __all__ = ["VectorRow", "build_parser", "main", "run_vectors_benchmark"]
 
@@ -52,6 +55,8 @@ class VectorRow:
     zarrkit_seconds: float
     anchor_seconds: float
     anchor_right: bool = True
+    zarrkit_cpu: float | None = None
+    anchor_cpu: float | None = None
 
     @property
     def target(self) -> float | None:
@@ -91,18 +96,34 @@ def _check(label: str, got, expect) -> None:
         raise WrongAnswer(f"zarrkit {label}: {len(got)} rows, numpy says {len(expect)}")
 
 
-def _fresh_writes(root: str, name: str, write: Callable[[str], object], reps: int) -> tuple[float, str]:
-    """Median time of ``write(path)`` into a new directory each run; returns it and the last path."""
+def _timed(fn: Callable[[], object], reps: int, *, before: Callable[[], object] | None = None,
+           warmup: bool = True) -> tuple[float, float]:
+    """Medians of wall and process CPU seconds of ``reps`` calls (after one untimed warm-up);
+    ``before`` runs untimed ahead of each call."""
+    walls, cpus = [], []
+    for i in range(reps + (1 if warmup else 0)):
+        if before is not None:
+            before()
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        if i or not warmup:
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
+    return float(np.median(walls)), float(np.median(cpus))
+
+
+def _fresh_writes(root: str, name: str, write: Callable[[str], object], reps: int) -> tuple[tuple[float, float], str]:
+    """Median wall and CPU time of ``write(path)`` into a new directory each run (the previous
+    one is removed untimed); returns them and the last path."""
     paths = iter(os.path.join(root, f"{name}-{i}") for i in range(reps + 2))
     last = {"path": ""}
 
-    def once():
+    def before():
         if last["path"]:
             shutil.rmtree(last["path"], ignore_errors=True)
         last["path"] = next(paths)
-        write(last["path"])
 
-    return median_seconds(once, reps), last["path"]
+    return _timed(lambda: write(last["path"]), reps, before=before), last["path"]
 
 
 def run_vectors_benchmark(n_points: int = 1_000_000, chunks=(250.0, 125.0, 62.5), reps: int = 5, *,
@@ -141,14 +162,14 @@ def run_vectors_benchmark(n_points: int = 1_000_000, chunks=(250.0, 125.0, 62.5)
 
                 t_zk, p_zk = _fresh_writes(root, f"zk{chunk}", write_zk, reps)
                 t_zv, p_zv = _fresh_writes(root, f"zv{chunk}", write_zv, reps)
-                rows.append(VectorRow("write", chunk, t_zk, t_zv))
+                rows.append(_row("write", chunk, t_zk, t_zv))
                 notes.append(f"chunk {chunk}: zarrkit {_tree(p_zk)[0] / 1e6:.1f} MB in {_tree(p_zk)[1]} files, "
                              f"zarr_vectors {_tree(p_zv)[0] / 1e6:.1f} MB in {_tree(p_zv)[1]} files")
                 s, d = vx.open(p_zk), zv.open(p_zv)
                 for label, box in (("small box", SMALL), ("large box", LARGE), ("full read", None)):
                     expect = xyz[_in(xyz, box)] if box is not None else xyz
                     _check(label, s.read_points(box=box).xyz, expect)
-                    ours = median_seconds(lambda box=box, s=s: s.read_points(box=box), reps)
+                    ours = _timed(lambda box=box, s=s: s.read_points(box=box), reps)
                     if box is None:
                         def theirs(d=d):
                             return d.read().positions
@@ -158,7 +179,7 @@ def run_vectors_benchmark(n_points: int = 1_000_000, chunks=(250.0, 125.0, 62.5)
                         def theirs(sel=sel, d=d):
                             return d.select(bbox=sel).read().positions
                     right = _same(theirs(), expect)
-                    rows.append(VectorRow(label, chunk, ours, median_seconds(theirs, reps), right))
+                    rows.append(_row(label, chunk, ours, _timed(theirs, reps), right))
                 if chunk == 125.0:
                     rows.append(_pyramid_row(root, p_zk, p_zv, reps))
                 advance()
@@ -167,6 +188,11 @@ def run_vectors_benchmark(n_points: int = 1_000_000, chunks=(250.0, 125.0, 62.5)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return rows, notes
+
+
+def _row(label: str, chunk: float, ours: tuple[float, float], theirs: tuple[float, float],
+         right: bool = True) -> VectorRow:
+    return VectorRow(label, chunk, ours[0], theirs[0], right, ours[1], theirs[1])
 
 
 def _pyramid_row(root: str, p_zk: str, p_zv: str, reps: int) -> VectorRow:
@@ -181,17 +207,21 @@ def _pyramid_row(root: str, p_zk: str, p_zv: str, reps: int) -> VectorRow:
         shutil.copytree(src, dst)
         return dst
 
-    def timed(src, build) -> float:
-        times = []
-        for _ in range(reps):
-            path = fresh(src)  # copying is not timed
-            times.append(median_seconds(lambda path=path: build(path), 1, warmup=False))
-            shutil.rmtree(path, ignore_errors=True)
-        return float(np.median(times))
+    def timed(src, build) -> tuple[float, float]:
+        paths = []
+
+        def before():  # copying and cleaning up are not timed
+            if paths:
+                shutil.rmtree(paths[-1], ignore_errors=True)
+            paths.append(fresh(src))
+
+        out = _timed(lambda: build(paths[-1]), reps, before=before, warmup=False)
+        shutil.rmtree(paths[-1], ignore_errors=True)
+        return out
 
     ours = timed(p_zk, lambda p: vx.open(p, "r+").build_pyramid(levels=3))
     theirs = timed(p_zv, lambda p: zv.open(p, mode="r+").build_pyramid(factors=[(2.0, 1.0)] * 3))
-    return VectorRow("pyramid (3 levels)", 125.0, ours, theirs)
+    return _row("pyramid (3 levels)", 125.0, ours, theirs)
 
 
 def _id_rows(root: str, xyz: np.ndarray, bounds, reps: int) -> list[VectorRow]:
@@ -210,20 +240,20 @@ def _id_rows(root: str, xyz: np.ndarray, bounds, reps: int) -> list[VectorRow]:
 
     t_zk, p_zk = _fresh_writes(root, "ids-zk", write_zk, reps)
     t_zv, p_zv = _fresh_writes(root, "ids-zv", write_zv, reps)
-    out = [VectorRow("write, 1,000 ids", 125.0, t_zk, t_zv)]
+    out = [_row("write, 1,000 ids", 125.0, t_zk, t_zv)]
     s, d = vx.open(p_zk), zv.open(p_zv)
     expect = xyz[_in(xyz, SMALL)]
     _check("id'd small box", s.read_points(box=SMALL).xyz, expect)
     sel = (np.array(SMALL[0]), np.array(SMALL[1]))
     right = _same(d.select(bbox=sel).read().positions, expect)
-    out.append(VectorRow("small box, 1,000 ids", 125.0, median_seconds(lambda: s.read_points(box=SMALL), reps),
-                         median_seconds(lambda: d.select(bbox=sel).read(), reps), right))
+    out.append(_row("small box, 1,000 ids", 125.0, _timed(lambda: s.read_points(box=SMALL), reps),
+                    _timed(lambda: d.select(bbox=sel).read(), reps), right))
     for label, wanted in (("one object", [3]), ("100 objects", list(range(0, 1000, 10)))):
         expect = xyz[np.isin(ids, wanted)]
         _check(label, s.read_points(ids=wanted).xyz, expect)
         right = _same(d.select(objects=wanted).read().positions, expect)
-        out.append(VectorRow(label, 125.0, median_seconds(lambda w=wanted: s.read_points(ids=w), reps),
-                             median_seconds(lambda w=wanted: d.select(objects=w).read(), reps), right))
+        out.append(_row(label, 125.0, _timed(lambda w=wanted: s.read_points(ids=w), reps),
+                        _timed(lambda w=wanted: d.select(objects=w).read(), reps), right))
     return out
 
 
@@ -231,12 +261,15 @@ def print_vectors_table(rows: list[VectorRow], notes: list[str], n_points: int, 
     """Print the rows with the ratio convention in the header."""
     print(f"{n_points:,} float32 3-D points in [0, 1000]^3, zarr_vectors 0.9.2 as the anchor; medians of {reps} runs")
     print(RATIO_RULE + "; target = spec §6, as a minimum ratio; WRONG = zarr_vectors' answer differs from numpy")
-    print(f"{'operation':22} {'chunk':>6} {'zarrkit':>10} {'zarr_vectors':>13} {'ratio':>8} {'target':>7}")
+    print("times are wall medians; cpu ratio = the same ratio of process CPU-time medians")
+    print(f"{'operation':22} {'chunk':>6} {'zarrkit':>10} {'zarr_vectors':>13} {'ratio':>8} {'cpu ratio':>10} "
+          f"{'target':>7}")
     for r in rows:
         target = f">={r.target:g}" if r.target is not None else "-"
         wrong = "" if r.anchor_right else "  WRONG"
         print(f"{r.operation:22} {r.chunk:6g} {r.zarrkit_seconds * 1e3:8.1f}ms {r.anchor_seconds * 1e3:11.1f}ms "
-              f"{format_speedup(r.anchor_seconds, r.zarrkit_seconds):>8} {target:>7}{wrong}")
+              f"{format_speedup(r.anchor_seconds, r.zarrkit_seconds):>8} "
+              f"{format_speedup(r.anchor_cpu, r.zarrkit_cpu):>10} {target:>7}{wrong}")
     for line in notes:
         print(line)
 

@@ -1,6 +1,7 @@
-"""Exact clipping of polylines to a closed box (spec §3.3, ``clip="exact"``): Liang–Barsky
-per segment, crossing points inserted (flagged in ``inserted``), float attributes
-interpolated at the crossing, other attributes taken from the nearer endpoint.
+"""Exact clipping to a closed box (spec §3.3, ``clip="exact"``): Liang–Barsky per polyline
+segment or graph edge, Sutherland–Hodgman per mesh face (vectorised over faces), crossing
+points inserted (flagged in ``inserted``), float attributes interpolated at the crossing,
+other attributes taken from the nearer endpoint.
 
 Example:
     >>> line = np.array([[0.0, 5.0], [10.0, 5.0], [10.0, 20.0]])
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["clip_line", "segment_params"]
+__all__ = ["clip_line", "clip_polygons", "segment_params"]
 
 
 def segment_params(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray):
@@ -80,3 +81,71 @@ def clip_line(line: np.ndarray, attrs: dict, lo: np.ndarray, hi: np.ndarray):
         out.append((np.concatenate(pts), {n: np.concatenate([v[n] for v in vals]) for n in attrs},
                     np.concatenate([np.asarray(i, bool) for i in ins])))
     return out
+
+
+def clip_polygons(x: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Sutherland–Hodgman against the closed box for ``F`` polygons of ``K`` vertices at once.
+
+    ``x`` is ``(F, K, C)`` float64: the first ``D = len(lo)`` columns are positions, the rest are
+    values interpolated linearly with them (float attributes).  Returns ``(y, nearest,
+    inserted, n)``: clipped polygons padded to a common width (``y (F, M, C)``), the index
+    ``0…K-1`` of the original corner nearest to each output vertex, whether each output
+    vertex is a crossing point, and each polygon's vertex count (0 when it misses the box).
+    Winding is kept; positions of crossing points are clamped into the box.
+
+    Example:
+        >>> tri = np.array([[[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]]])
+        >>> y, near, ins, n = clip_polygons(tri, np.array([1.0, -1.0]), np.array([9.0, 9.0]))
+        >>> y[0, :n[0]].tolist(), ins[0, :n[0]].tolist()
+        ([[1.0, 0.0], [4.0, 0.0], [1.0, 3.0]], [True, False, True])
+    """
+    f, k, _ = x.shape
+    d = len(lo)
+    y = np.asarray(x, np.float64).copy()
+    near = np.broadcast_to(np.arange(k), (f, k)).copy()
+    ins = np.zeros((f, k), bool)
+    n = np.full(f, k, np.int64)
+    for axis in range(d):
+        for bound, keep_ge in ((lo[axis], True), (hi[axis], False)):
+            y, near, ins, n = _clip_plane(y, near, ins, n, axis, float(bound), keep_ge)
+    y[:, :, :d] = np.clip(y[:, :, :d], lo, hi)
+    # a corner on a plane is emitted twice (itself and a crossing at t = 0 or 1): keep it once
+    if y.shape[1]:
+        prev = np.take_along_axis(y[:, :, :d], ((np.arange(y.shape[1])[None, :] - 1) % np.maximum(n, 1)[:, None])[:, :, None],
+                                  axis=1)
+        keep = (np.arange(y.shape[1])[None, :] < n[:, None]) & ~np.all(prev == y[:, :, :d], axis=2)
+        keep[:, 0] |= (n > 0) & ~keep.any(axis=1)  # a polygon touching the box at one point keeps it
+        order = np.argsort(~keep, axis=1, kind="stable")
+        y = np.take_along_axis(y, order[:, :, None], axis=1)
+        near, ins = np.take_along_axis(near, order, axis=1), np.take_along_axis(ins, order, axis=1)
+        n = keep.sum(axis=1).astype(np.int64)
+    return y, near, ins, n
+
+
+def _clip_plane(y, near, ins, n, axis: int, bound: float, keep_ge: bool):
+    """One Sutherland–Hodgman pass: keep the half-space ``x[axis] >= bound`` (or ``<=``)."""
+    f, k, c = y.shape
+    if f == 0 or k == 0:
+        return y, near, ins, n
+    valid = np.arange(k)[None, :] < n[:, None]
+    nxt_idx = (np.arange(k)[None, :] + 1) % np.maximum(n, 1)[:, None]
+    nxt = np.take_along_axis(y, nxt_idx[:, :, None], axis=1)
+    a, b = y[:, :, axis], nxt[:, :, axis]
+    in_a = (a >= bound) if keep_ge else (a <= bound)
+    in_b = (b >= bound) if keep_ge else (b <= bound)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(b != a, (bound - a) / (b - a), 0.0)
+    cross = y + t[:, :, None] * (nxt - y)
+    cross[:, :, axis] = bound
+    near_b = np.take_along_axis(near, nxt_idx, axis=1)
+    cross_near = np.where(t < 0.5, near, near_b)
+    # per edge (i, i+1): emit vertex i if inside, then the crossing point if the edge crosses the plane
+    emit = np.stack([valid & in_a, valid & (in_a != in_b)], axis=2).reshape(f, 2 * k)
+    cand = np.stack([y, cross], axis=2).reshape(f, 2 * k, c)
+    cand_near = np.stack([near, cross_near], axis=2).reshape(f, 2 * k)
+    cand_ins = np.stack([ins, np.ones_like(ins)], axis=2).reshape(f, 2 * k)
+    order = np.argsort(~emit, axis=1, kind="stable")
+    m = max(int(emit.sum(axis=1).max()), 1)
+    order = order[:, :m]
+    return (np.take_along_axis(cand, order[:, :, None], axis=1), np.take_along_axis(cand_near, order, axis=1),
+            np.take_along_axis(cand_ins, order, axis=1), emit.sum(axis=1).astype(np.int64))

@@ -1,6 +1,7 @@
 """Graphs and meshes (spec §2.8): nodes grouped by chunk then object id, one fragment per
 (object, chunk); each edge or face one record placed by the placement rule; edge attributes
-aligned in ``link_attributes``.  Reads by id or box with ``clip="inside"`` or ``"whole"``.
+aligned in ``link_attributes``.  Reads (by id or box, every clip mode) are in
+:mod:`zarrkit.vectors.linkread`.
 
 Example:
     >>> import numpy as np, zarrkit.vectors as vx
@@ -15,38 +16,19 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from zarrkit.errors import VectorInputError, ZarrkitWarning
+from zarrkit.vectors import zvx
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes
 from zarrkit.vectors.level import arrays_present
-from zarrkit.vectors.links import place, read_records, write_records
+from zarrkit.vectors.linkread import Graph, read_linked
+from zarrkit.vectors.links import place, write_records
 from zarrkit.vectors.objects import ObjectIndex, write_object_attributes
-from zarrkit.vectors.points import WriteReport, _split, read_points, write_grouped
+from zarrkit.vectors.points import WriteReport, _split, write_grouped
 
 __all__ = ["Graph", "read_linked", "write_linked"]
-
-
-@dataclass
-class Graph:
-    """Nodes (or mesh vertices) with object ids and attributes, and ``edges`` (or faces) as node indices."""
-
-    nodes: np.ndarray
-    edges: np.ndarray
-    ids: np.ndarray
-    attributes: dict[str, np.ndarray] = field(default_factory=dict)
-    edge_attributes: dict[str, np.ndarray] = field(default_factory=dict)
-    inside: np.ndarray | None = None
-
-    @property
-    def vertices(self) -> np.ndarray:
-        return self.nodes
-
-    @property
-    def faces(self) -> np.ndarray:
-        return self.edges
 
 
 def _fan(faces: np.ndarray) -> np.ndarray:
@@ -98,7 +80,11 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
     if level == 0:
         vs.check_pyramid(on_pyramid)
     xyz = check_vertices(vs, raw, on_out_of_bounds)
-    touched, pairs, local = write_grouped(vs, level, xyz, node_ids, columns)
+    extras = zvx.begin(vs, level)
+    if extras is not None:
+        extras.remember_ids(index)
+    sink: dict = {}
+    touched, pairs, local = write_grouped(vs, level, xyz, node_ids, columns, sink)
     cells = vs.root.grid.cells_of(xyz)
     placed = place(cells[links], local[links], vs.root.grid)
     write_records(vs, level, width, placed, link_attrs)
@@ -115,6 +101,10 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
     info.arrays_present = arrays_present(vs, level)
     info.fragments_tile = info.vertex_count == n or info.fragments_tile
     vs.write_level(info)
+    if extras is not None:
+        extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
+                      stats=sink.get("stats"),
+                      owner=node_ids)
     return WriteReport(n, np.unique(node_ids), touched, time.perf_counter() - t0)
 
 
@@ -136,57 +126,3 @@ def _family_width(vs, level) -> int | None:
         return int(core.read_metadata(vs.store, f"{level}/links/0").attributes.get("link_width"))
     except (NodeNotFoundError, TypeError):
         return None
-
-
-def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0) -> Graph:
-    """Nodes and the records among them, selected by object ids and/or an inclusive box.
-
-    ``clip="inside"``: records whose vertices are all selected; ``"whole"``: records with any
-    vertex selected, with all their vertices (``inside`` marks the selected ones).
-    """
-    if clip not in ("inside", "whole"):
-        raise VectorInputError(f"clip must be 'inside' or 'whole' here, got {clip!r}")
-    every = read_points(vs, level=level)  # all nodes, C order of chunk, with ids and (cell, row) keys
-    grid = vs.root.grid
-    keys = _node_keys(vs, level)
-    selected = np.ones(len(every.xyz), bool)
-    if ids is not None:
-        selected &= np.isin(every.ids, np.atleast_1d(np.asarray(ids, np.int64)))
-    if box is not None:
-        lo, hi = (np.asarray(b, np.float64) for b in box)
-        x = every.xyz.astype(np.float64)
-        selected &= np.all((x >= lo) & (x <= hi), axis=1)
-    rec = read_records(vs, level)
-    width = rec.rows.shape[1]
-    rec_keys = (grid.linear(rec.cells.reshape(-1, vs.ndim)).reshape(-1, width) << 32) | rec.rows
-    order = np.argsort(keys)
-    pos = np.searchsorted(keys, rec_keys, sorter=order)
-    pos = order[np.minimum(pos, len(keys) - 1)] if len(keys) else pos
-    found = keys[pos] == rec_keys if len(keys) else np.zeros(rec_keys.shape, bool)
-    if not found.all():
-        raise VectorInputError(f"{int((~found).sum())} link endpoints point at rows that do not exist",
-                               url=vs.store.url, path=f"{level}/links/0")
-    hit = selected[pos]
-    keep_rec = hit.all(axis=1) if clip == "inside" else hit.any(axis=1)
-    nodes_keep = selected.copy()
-    if clip == "whole":
-        nodes_keep[pos[keep_rec].reshape(-1)] = True
-    remap = np.cumsum(nodes_keep) - 1
-    return Graph(every.xyz[nodes_keep], remap[pos[keep_rec]], every.ids[nodes_keep],
-                 {k: v[nodes_keep] for k, v in every.attributes.items()},
-                 {k: v[keep_rec] for k, v in rec.attributes.items()}, selected[nodes_keep])
-
-
-def _node_keys(vs, level) -> np.ndarray:
-    """``linear cell << 32 | row`` of every node in the order :func:`read_points` returns them."""
-    verts = vs.cells(level, "vertices")
-    if verts is None:
-        return np.zeros(0, np.int64)
-    stored = verts.nonempty()
-    grid = vs.root.grid
-    dtype = np.dtype(verts.attributes.get("dtype", "float32"))
-    out = []
-    for cell, raw in zip(stored, verts.read(stored)):
-        n = len(raw or b"") // (dtype.itemsize * vs.ndim)
-        out.append((int(grid.linear(np.array([cell]))[0]) << 32) | np.arange(n, dtype=np.int64))
-    return np.concatenate(out) if out else np.zeros(0, np.int64)

@@ -118,6 +118,14 @@ def check_vertices(vs, xyz, on_out_of_bounds: str) -> np.ndarray:
     if arr.dtype.kind not in "iuf":
         raise VectorInputError(f"vertices must be numeric, got {arr.dtype}", url=vs.store.url, path="0")
     arr = arr.astype(vs.dtype, copy=False)
+    grid = vs.root.grid
+    if arr.size:
+        # NaN propagates through min/max and inf shows in them: one pass over the data decides the common case
+        mn, mx = arr.min(axis=0), arr.max(axis=0)
+        if np.isfinite(mn).all() and np.isfinite(mx).all() and np.all(mn >= grid.lo) and np.all(mx <= grid.hi):
+            if on_out_of_bounds not in ("raise", "expand"):
+                raise VectorInputError(f"on_out_of_bounds must be 'raise' or 'expand', got {on_out_of_bounds!r}")
+            return arr
     finite = np.isfinite(arr).all(axis=1)
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
@@ -125,7 +133,6 @@ def check_vertices(vs, xyz, on_out_of_bounds: str) -> np.ndarray:
                                url=vs.store.url, path="0/vertices")
     if on_out_of_bounds not in ("raise", "expand"):
         raise VectorInputError(f"on_out_of_bounds must be 'raise' or 'expand', got {on_out_of_bounds!r}")
-    grid = vs.root.grid
     inside = grid.inside(arr) if arr.size else np.ones(0, bool)
     if not inside.all():
         if on_out_of_bounds == "raise":
@@ -182,5 +189,7 @@ def expand_bounds(vs, lo_new, hi_new) -> None:
             codec = "zstd" if "zstd" in str(cells.meta.to_dict()["codecs"]) else "blosc" if "blosc" in codecs else "none"
             fresh = CellArray.create(vs.store, path, new, attrs, codecs=codec, shard_shape=shard, overwrite=True)
             fresh.write({c: p for c, p in payloads.items() if p})
+    for level in vs.levels():  # zarrkit's extras are laid out on the old grid: drop them (they are optional)
+        core.delete_node(vs.store, f"{level}/zvx", missing_ok=True)
     vs.root.bounds = [lo.tolist(), hi.tolist()]
     vs.write_root()

@@ -15,42 +15,19 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from zarrkit.errors import VectorInputError
-from zarrkit.vectors.inputs import check_vertices, prepare_attributes, strings_of
-from zarrkit.vectors.level import VertexCells, arrays_present
+from zarrkit.vectors import zvx
+from zarrkit.vectors.inputs import check_vertices, prepare_attributes
+from zarrkit.vectors.level import arrays_present
+from zarrkit.vectors.lineread import Polylines, read_polylines
 from zarrkit.vectors.links import place, write_records
-from zarrkit.vectors.objects import (
-    ObjectIndex,
-    read_groups,
-    read_object_attributes,
-    write_groups,
-    write_object_attributes,
-)
+from zarrkit.vectors.objects import ObjectIndex, write_groups, write_object_attributes
 from zarrkit.vectors.points import WriteReport, write_grouped
 
 __all__ = ["Polylines", "read_polylines", "write_polylines"]
-
-
-@dataclass
-class Polylines:
-    """Polylines as flat ``vertices`` with ``offsets (P+1,)``; ``ids`` per polyline (or part)."""
-
-    vertices: np.ndarray
-    offsets: np.ndarray
-    ids: np.ndarray
-    attributes: dict[str, np.ndarray] = field(default_factory=dict)
-    object_attributes: dict[str, np.ndarray] = field(default_factory=dict)
-    inserted: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def line(self, i: int) -> np.ndarray:
-        return self.vertices[self.offsets[i]:self.offsets[i + 1]]
 
 
 def _flatten(vs, lines, offsets):
@@ -75,6 +52,8 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     t0 = time.perf_counter()
     verts, offsets = _flatten(vs, lines, offsets)
     n_lines = len(offsets) - 1
+    if n_lines == 0:  # nothing to append (and nothing to check)
+        return WriteReport(0, np.zeros(0, np.int64), 0, time.perf_counter() - t0)
     index = ObjectIndex.read(vs.store, str(level))
     taken = index.ids if index is not None else np.zeros(0, np.int64)
     if ids is None:
@@ -107,7 +86,11 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     # rows are ordered by id, then run, inside every chunk
     run_rank = np.empty(len(run_start), np.int64)
     run_rank[np.lexsort((np.arange(len(run_start)), ids[run_line]))] = np.arange(len(run_start))
-    touched, pairs, local = write_grouped(vs, level, xyz, run_rank[run_of], columns)
+    extras = zvx.begin(vs, level)
+    if extras is not None:
+        extras.remember_ids(index)
+    sink: dict = {}
+    touched, pairs, local = write_grouped(vs, level, xyz, run_rank[run_of], columns, sink)
     pair_of_run = np.searchsorted(pairs.keys, run_rank, sorter=np.argsort(pairs.keys))
     pair_of_run = np.argsort(pairs.keys)[pair_of_run]
     blocks = {}
@@ -135,120 +118,8 @@ def write_polylines(vs, lines, *, offsets=None, attributes=None, object_attribut
     info.arrays_present = arrays_present(vs, level)
     info.fragments_tile = first and info.fragments_tile or first
     vs.write_level(info)
+    if extras is not None:
+        extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
+                      stats=sink.get("stats"),
+                      owner=ids[line_of])
     return WriteReport(len(xyz), ids, touched, time.perf_counter() - t0)
-
-
-def read_polylines(vs, *, ids=None, box=None, clip: str = "whole", level: int = 0, groups=None) -> Polylines:
-    """Polylines by id (requested order) and/or box; ``clip`` is ``"whole"`` or ``"inside"``."""
-    if clip not in ("whole", "inside", "exact"):
-        raise VectorInputError(f"clip must be 'whole', 'inside' or 'exact', got {clip!r}")
-    index = ObjectIndex.read(vs.store, str(level))
-    empty = Polylines(np.zeros((0, vs.ndim), vs.dtype), np.zeros(1, np.int64), np.zeros(0, np.int64))
-    if index is None:
-        return empty
-    if groups is not None:
-        members = read_groups(vs.store, str(level))
-        ids = np.unique(np.concatenate([members.get(int(g), np.zeros(0, np.int64)) for g in np.atleast_1d(groups)]))
-    if ids is None:
-        ids = index.ids
-        if box is not None:
-            # candidates: objects with a fragment in a chunk the box touches (segments may cross others)
-            ids = _box_candidates(vs, index, box)
-    ids = np.atleast_1d(np.asarray(ids, np.int64))
-    plan = {int(o): index.blocks(int(o), vs.ndim) for o in ids.tolist()}
-    cells = sorted({c for blocks in plan.values() for c, _ in blocks})
-    data = VertexCells.read(vs, level, cells)
-    lines, line_ids, attrs = [], [], {n: [] for n in data.attributes}
-    for o in ids.tolist():
-        rows = [(c, data.fragments[c].rows_of(f)) for c, frags in plan[o] for f in frags]
-        if not rows:
-            continue
-        lines.append(np.concatenate([data.vertices[c][r] for c, r in rows]))
-        line_ids.append(o)
-        for n in attrs:
-            attrs[n].append(np.concatenate([data.attributes[n][c][r] for c, r in rows]))
-    if clip == "exact" and box is not None:
-        parts, part_ids, part_attrs, inserted = _clip_exact(lines, line_ids, attrs, box)
-    else:
-        parts, part_ids, part_attrs = _clip(lines, line_ids, attrs, box, clip)
-        inserted = np.zeros(sum(len(p) for p in parts), bool)
-    objattr = read_object_attributes(vs.store, str(level))
-    obj_out = {k: v[np.searchsorted(rid, np.asarray(part_ids, np.int64))] if len(part_ids) else v[:0]
-               for k, (rid, v) in objattr.items()}
-    offsets = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
-    verts = np.concatenate(parts) if parts else empty.vertices
-    return Polylines(verts, offsets, np.asarray(part_ids, np.int64),
-                     {n: strings_of(np.concatenate(v), data.specs[n]) if v else np.zeros(0) for n, v in part_attrs.items()},
-                     obj_out, inserted)
-
-
-def _clip_exact(lines, ids, attrs, box):
-    """Liang–Barsky parts with crossing points inserted (float64 vertices, ``inserted`` flags)."""
-    from zarrkit.vectors.clip import clip_line
-
-    lo, hi = (np.asarray(b, np.float64) for b in box)
-    parts, part_ids, part_attrs, flags = [], [], {n: [] for n in attrs}, []
-    for i, line in enumerate(lines):
-        for pts, values, inserted in clip_line(line, {n: attrs[n][i] for n in attrs}, lo, hi):
-            parts.append(pts)
-            part_ids.append(ids[i])
-            flags.append(inserted)
-            for n in attrs:
-                part_attrs[n].append(values[n])
-    return parts, part_ids, part_attrs, np.concatenate(flags) if flags else np.zeros(0, bool)
-
-
-def _box_candidates(vs, index, box):
-    lo, hi = (np.asarray(b, np.float64) for b in box)
-    clo, chi = vs.root.grid.cells_of(lo[None])[0], vs.root.grid.cells_of(hi[None])[0]
-    out = []
-    for oid in index.ids.tolist():
-        blocks = index.blocks(oid, vs.ndim)
-        cs = np.array([c for c, _ in blocks], np.int64).reshape(-1, vs.ndim)
-        # a segment between consecutive runs may cross the box even if no vertex chunk is in range
-        if len(cs) and np.all(cs.min(0) <= chi) and np.all(cs.max(0) >= clo):
-            out.append(oid)
-    return np.asarray(out, np.int64)
-
-
-def _segment_hits(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Liang–Barsky: does segment a→b (rows) meet the closed box?"""
-    d = b - a
-    t0 = np.zeros(len(a))
-    t1 = np.ones(len(a))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k in range(a.shape[1]):
-            zero = d[:, k] == 0
-            outside = zero & ((a[:, k] < lo[k]) | (a[:, k] > hi[k]))
-            ta = (lo[k] - a[:, k]) / d[:, k]
-            tb = (hi[k] - a[:, k]) / d[:, k]
-            tmin, tmax = np.minimum(ta, tb), np.maximum(ta, tb)
-            t0 = np.where(zero, t0, np.maximum(t0, tmin))
-            t1 = np.where(zero, t1, np.minimum(t1, tmax))
-            t1 = np.where(outside, -1.0, t1)
-    return t0 <= t1
-
-
-def _clip(lines, ids, attrs, box, clip):
-    if box is None:
-        return lines, ids, attrs
-    lo, hi = (np.asarray(b, np.float64) for b in box)
-    parts, part_ids, part_attrs = [], [], {n: [] for n in attrs}
-    for i, line in enumerate(lines):
-        x = line.astype(np.float64)
-        inside = np.all((x >= lo) & (x <= hi), axis=1)
-        if clip == "whole":
-            hit = inside.any() or (len(x) > 1 and _segment_hits(x[:-1], x[1:], lo, hi).any())
-            if hit:
-                parts.append(line)
-                part_ids.append(ids[i])
-                for n in attrs:
-                    part_attrs[n].append(attrs[n][i])
-            continue
-        edges = np.flatnonzero(np.diff(np.r_[0, inside.astype(np.int8), 0]))
-        for a, b in zip(edges[::2], edges[1::2]):
-            parts.append(line[a:b])
-            part_ids.append(ids[i])
-            for n in attrs:
-                part_attrs[n].append(attrs[n][i][a:b])
-    return parts, part_ids, part_attrs

@@ -167,8 +167,11 @@ class Records:
     attributes: dict[str, np.ndarray]
 
 
-def read_records(vs, level: int, *, sources=None) -> Records:
-    """Every delta-0 record of the level (or only those stored at ``sources`` cells), direction restored."""
+def read_records(vs, level: int, *, sources=None, select=None) -> Records:
+    """Every delta-0 record of the level, direction restored; only those stored at ``sources``
+    cells, or at the sources ``select(offsets, stored)`` keeps (``offsets`` ``(L, D)`` with the
+    source's zero row first, ``stored`` the array's ``(S, D)`` stored cells; returns a mask),
+    so candidates are chosen from array names and ``nonempty_chunks`` before any cell is read."""
     store, grid, lv = vs.store, vs.root.grid, str(level)
     ndim = vs.ndim
     try:
@@ -191,6 +194,12 @@ def read_records(vs, level: int, *, sources=None) -> Records:
         stored = arr.nonempty()
         if wanted is not None:
             stored = [c for c in stored if c in wanted]
+        if select is not None and stored:
+            rel = np.zeros((width, ndim), np.int64)
+            if len(offs) >= width - 1:
+                rel[1:] = np.asarray(offs[: width - 1], np.int64).reshape(width - 1, ndim)
+            mask = select(rel, np.asarray(stored, np.int64))
+            stored = [c for c, m in zip(stored, mask.tolist()) if m]
         raws = arr.read(stored)
         attr_arrays = {}
         for a in attr_names:
@@ -222,7 +231,19 @@ def read_records(vs, level: int, *, sources=None) -> Records:
             all_rows.append(erows)
             for a, x in attr_arrays.items():
                 all_attrs[a].append(decode_rows(attr_raws[a][i], x.attributes))
+    attrs = {a: np.concatenate(v) if v else _empty_attribute(store, f"{lv}/link_attributes/{a}/0")
+             for a, v in all_attrs.items()}
     if not all_cells:
-        return Records(np.zeros((0, width, ndim), np.int64), np.zeros((0, width), np.int64), {})
-    attrs = {a: np.concatenate(v) for a, v in all_attrs.items() if v}
+        return Records(np.zeros((0, width, ndim), np.int64), np.zeros((0, width), np.int64), attrs)
     return Records(np.concatenate(all_cells), np.concatenate(all_rows), attrs)
+
+
+def _empty_attribute(store, family: str) -> np.ndarray:
+    """No rows of a link attribute, with its dtype and row shape (an empty selection keeps its columns)."""
+    try:
+        for _, meta in core.list_children(store, family):
+            if meta.node_type == "array":
+                return decode_rows(None, meta.attributes)
+    except NodeNotFoundError:
+        pass
+    return np.zeros(0)

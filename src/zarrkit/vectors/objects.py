@@ -89,24 +89,70 @@ class ObjectIndex:
             self._decoded[r] = decode_manifest(self.manifests[r], ndim, where=f"manifest of object {object_id}")
         return self._decoded[r]
 
-    def fragment_owners(self, ndim: int) -> dict[tuple[int, ...], dict[int, int]]:
-        """``{cell: {fragment: object id}}`` from every manifest."""
+    def plan(self, object_ids, ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(owner id (B,), cell (B, D), fragment (B,))`` of every block of ``object_ids``, in the
+        requested order and manifest order within; absent ids contribute nothing.
+
+        Example:
+            >>> idx = ObjectIndex(np.array([3, 7]), [encode_manifest(np.array([[0, 1], [2, 0]]), np.array([4, 0])),
+            ...                                      encode_manifest(np.array([[5, 5]]), np.array([1]))])
+            >>> [a.tolist() for a in idx.plan([7, 3], 2)]
+            [[7, 3, 3], [[5, 5], [0, 1], [2, 0]], [1, 4, 0]]
+        """
+        wanted = np.atleast_1d(np.asarray(object_ids, np.int64))
+        pos = np.searchsorted(self.ids, wanted)
+        pos = np.minimum(pos, max(len(self.ids) - 1, 0))
+        hit = (self.ids[pos] == wanted) if len(self.ids) else np.zeros(len(wanted), bool)
+        wanted, pos = wanted[hit], pos[hit]
+        record = np.dtype([("c", "<i8", (ndim,)), ("m", "u1"), ("f", "<i8")])
+        chosen = [self.manifests[r] for r in pos.tolist()]
+        counts = np.array([int.from_bytes(m[:4], "little") if len(m) >= 4 else -1 for m in chosen], np.int64)
+        sizes = np.array([len(m) for m in chosen], np.int64)
+        if len(chosen) and not np.any(counts < 0) and np.array_equal(sizes, 4 + counts * record.itemsize):
+            rec = np.frombuffer(b"".join(m[4:] for m in chosen), record)
+            if not np.any(rec["m"] != 0):  # all mode 0 (what zarrkit writes): one numpy parse
+                return np.repeat(wanted, counts), rec["c"].astype(np.int64), rec["f"].astype(np.int64)
+        owner, cells, frags = [], [], []
+        for oid in wanted.tolist():
+            for cell, fs in self.blocks(oid, ndim):
+                owner += [oid] * len(fs)
+                cells += [cell] * len(fs)
+                frags += list(fs)
+        return (np.asarray(owner, np.int64), np.asarray(cells, np.int64).reshape(-1, ndim),
+                np.asarray(frags, np.int64))
+
+    def fragment_owners(self, ndim: int, grid, cells) -> dict[tuple[int, ...], np.ndarray]:
+        """``{cell: owner id of each fragment (-1: none)}`` for ``cells`` (absolute coords), from
+        every manifest; one numpy pass when every block is mode 0 (what zarrkit writes).
+
+        Example:
+            >>> from zarrkit.vectors.profile import Grid
+            >>> idx = ObjectIndex(np.array([3, 7]), [encode_manifest(np.array([[0, 1]]), np.array([2])),
+            ...                                      encode_manifest(np.array([[0, 1]]), np.array([0]))])
+            >>> idx.fragment_owners(2, Grid([1, 1], [[0, 0], [3, 3]]), [(0, 1)])[(0, 1)].tolist()
+            [7, -1, 3]
+        """
+        cells = [tuple(int(v) for v in c) for c in cells]
+        if not cells:
+            return {}
         fast = self._mode0_blocks(ndim)
-        if fast is not None:  # every manifest is mode 0: one numpy parse instead of one per block
-            cells, frags, owners = fast
-            out: dict[tuple[int, ...], dict[int, int]] = {}
-            order = np.lexsort(cells.T[::-1]) if len(cells) else np.zeros(0, np.int64)
-            cells, frags, owners = cells[order], frags[order], owners[order]
-            starts = np.flatnonzero(np.r_[True, np.any(cells[1:] != cells[:-1], axis=1)]) if len(cells) else []
-            for a, b in zip(starts, np.r_[starts[1:], len(cells)] if len(cells) else []):
-                out[tuple(int(v) for v in cells[a])] = dict(zip(frags[a:b].tolist(), owners[a:b].tolist()))
-            return out
+        if fast is None:  # other manifest modes: decode object by object
+            bc, bf, bo = self.plan(self.ids, ndim)
+        else:
+            bc, bf, bo = fast
+        lin = grid.linear(bc) if len(bc) else np.zeros(0, np.int64)
+        want = grid.linear(np.asarray(cells, np.int64))
+        m = np.isin(lin, want)
+        lin, bf, bo = lin[m], bf[m], bo[m]
+        order = np.argsort(lin, kind="stable")
+        lin, bf, bo = lin[order], bf[order], bo[order]
+        starts = np.searchsorted(lin, want, side="left")
+        ends = np.searchsorted(lin, want, side="right")
         out = {}
-        for oid in self.ids.tolist():
-            for cell, frags in self.blocks(oid, ndim):
-                d = out.setdefault(cell, {})
-                for f in frags:
-                    d[f] = oid
+        for cell, a, b in zip(cells, starts.tolist(), ends.tolist()):
+            table = np.full(int(bf[a:b].max()) + 1 if b > a else 0, -1, np.int64)
+            table[bf[a:b]] = bo[a:b]
+            out[cell] = table
         return out
 
     def _mode0_blocks(self, ndim: int):

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from zarrkit.errors import VectorInputError, ZarrkitWarning
+from zarrkit.vectors import zvx
 from zarrkit.vectors.encoding import encode_fragments, encode_ranges
+from zarrkit.vectors.fast import cell_ranks, fragment_rows, gather_ranges, inside_box, range_payloads, stable_order
 from zarrkit.vectors.inputs import check_vertices, prepare_attributes, strings_of
 from zarrkit.vectors.level import VertexCells, arrays_present, write_vertex_cells
 from zarrkit.vectors.objects import ObjectIndex, read_groups, write_groups, write_object_attributes
@@ -103,12 +105,16 @@ def write_points(vs, xyz, *, ids=None, attributes=None, object_attributes=None, 
         vs.root.bin_shape = list(vs.root.chunk_shape)
         vs.root.level_bins[0] = list(vs.root.chunk_shape)
         vs.write_root()
-    if want == "ids":
-        touched, new_blocks = _write_with_ids(vs, level, xyz, ids, columns)
-    else:
-        touched = _write_anonymous(vs, level, xyz, columns, bins or vs.root.bin_shape)
-        new_blocks = {}
+    extras = zvx.begin(vs, level)
+    sink: dict = {}
     index = ObjectIndex.read(vs.store, str(level))
+    if extras is not None:
+        extras.remember_ids(index)
+    if want == "ids":
+        touched, new_blocks = _write_with_ids(vs, level, xyz, ids, columns, sink)
+    else:
+        touched = _write_anonymous(vs, level, xyz, columns, bins or vs.root.bin_shape, sink)
+        new_blocks = {}
     if new_blocks:
         index = (index or ObjectIndex(np.zeros(0, np.int64), [])).merged(new_blocks)
     if object_attributes:  # before the index: old attribute rows follow the old index rows on disk
@@ -122,6 +128,9 @@ def write_points(vs, xyz, *, ids=None, attributes=None, object_attributes=None, 
     info.arrays_present = arrays_present(vs, level)
     info.fragments_tile = True  # both point layouts keep ranges partitioning every chunk's rows in order
     vs.write_level(info)
+    if extras is not None:
+        extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=new_blocks, index=index,
+                      xyz=xyz, owner=ids, stats=sink.get("stats"))
     object_ids = np.unique(ids) if ids is not None else np.zeros(0, np.int64)
     return WriteReport(len(xyz), object_ids, touched, time.perf_counter() - t0)
 
@@ -136,47 +145,57 @@ def _existing(vs, level: int, lin_unique: np.ndarray) -> tuple[list[tuple[int, .
     return cells, VertexCells.read(vs, level, old) if old else None
 
 
-def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins) -> int:
+def _write_anonymous(vs, level: int, xyz: np.ndarray, columns, bins, sink: dict | None = None) -> int:
     grid = vs.root.grid
     cells, frags, nfrag = _bin_fragments(vs, xyz, bins)
     lin = grid.linear(cells)
-    touched, old = _existing(vs, level, np.unique(lin))
-    pieces_xyz, pieces_lin, pieces_attr = [], [], {c.name: [] for c in columns}
+    uniq, cell_of = cell_ranks(lin, grid)
+    touched, old = _existing(vs, level, uniq)
+    all_xyz, all_lin, all_frag, all_attr = xyz, lin, frags, {c.name: c.rows for c in columns}
     if old is not None:
         # old rows first, so each bin keeps its old rows ahead of the new ones
+        pieces_xyz, pieces_lin, pieces_attr = [], [], {c.name: [] for c in columns}
         for cell, arr in old.vertices.items():
             pieces_xyz.append(arr)
             pieces_lin.append(np.full(len(arr), grid.linear(np.array([cell]))[0], np.int64))
             for c in columns:
                 pieces_attr[c.name].append(old.attributes[c.name][cell])
-    pieces_xyz.append(xyz)
-    pieces_lin.append(lin)
-    for c in columns:
-        pieces_attr[c.name].append(c.rows)
-    all_xyz = np.concatenate(pieces_xyz).astype(vs.dtype, copy=False)
-    all_lin = np.concatenate(pieces_lin)
-    _, all_frag, _ = _bin_fragments(vs, all_xyz, bins)
-    order = np.argsort(all_lin * nfrag + all_frag, kind="stable")
-    sorted_xyz = np.ascontiguousarray(all_xyz[order], dtype=vs.dtype.newbyteorder("<"))
-    sorted_frag = all_frag[order]
-    uniq, bounds = _split(all_lin[order])
-    coords = grid.unlinear(uniq).tolist()
-    sorted_attr = {name: np.concatenate(p)[order] for name, p in pieces_attr.items()}
-    v_pay, f_pay, a_pay = {}, {}, {name: {} for name in sorted_attr}
-    for i, cell in enumerate(coords):
-        a, b = bounds[i], bounds[i + 1]
-        cell = tuple(cell)
-        counts = np.bincount(sorted_frag[a:b], minlength=nfrag)
-        v_pay[cell] = sorted_xyz[a:b].tobytes()
-        f_pay[cell] = encode_ranges(np.cumsum(counts) - counts, counts)
-        for name, rows in sorted_attr.items():
-            a_pay[name][cell] = np.ascontiguousarray(rows[a:b]).tobytes()
+        all_xyz = np.concatenate([*pieces_xyz, xyz]).astype(vs.dtype, copy=False)
+        all_lin = np.concatenate([*pieces_lin, lin])
+        all_attr = {c.name: np.concatenate([*pieces_attr[c.name], c.rows]) for c in columns}
+        _, all_frag, _ = _bin_fragments(vs, all_xyz, bins)
+        uniq, cell_of = cell_ranks(all_lin, grid)
+    # one stable order by (cell, bin); input order within a bin
+    key = cell_of * nfrag + all_frag
+    order = stable_order(key)
+    sorted_xyz = np.take(np.asarray(all_xyz, vs.dtype.newbyteorder("<")), order, axis=0)
+    counts = np.bincount(key, minlength=len(uniq) * nfrag).reshape(len(uniq), nfrag)
+    bounds = np.r_[0, np.cumsum(counts.sum(axis=1))]
+    coords = [tuple(c) for c in grid.unlinear(uniq).tolist()]
+    sorted_attr = {name: np.take(rows, order, axis=0) for name, rows in all_attr.items()}
+    v_pay = {cell: sorted_xyz[bounds[i]:bounds[i + 1]].tobytes() for i, cell in enumerate(coords)}
+    f_pay = dict(zip(coords, range_payloads(counts)))
+    a_pay = {name: {cell: rows[bounds[i]:bounds[i + 1]].tobytes() for i, cell in enumerate(coords)}
+             for name, rows in sorted_attr.items()}
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
+    if sink is not None:  # for the extras (zvx): what each written cell now holds
+        sink.update(vertices=v_pay, fragments=f_pay, stats=_cell_stats(grid, uniq, sorted_xyz, bounds, True))
     return len(touched)
 
 
-def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns):
-    touched, pairs, _ = write_grouped(vs, level, xyz, ids, columns)
+def _cell_stats(grid, lin: np.ndarray, xyz_sorted: np.ndarray, bounds: np.ndarray, whole: bool):
+    """Row count, minima and maxima of each run ``bounds[i]:bounds[i+1]`` (all non-empty), per cell."""
+    x = xyz_sorted.astype(np.float64)
+    starts = bounds[:-1]
+    if len(starts) == 0:
+        d = grid.ndim
+        return np.zeros((0, d), np.int64), np.zeros(0, np.int64), np.zeros((0, d)), np.zeros((0, d)), whole
+    return (grid.unlinear(lin), np.diff(bounds), np.minimum.reduceat(x, starts, axis=0),
+            np.maximum.reduceat(x, starts, axis=0), whole)
+
+
+def _write_with_ids(vs, level: int, xyz: np.ndarray, ids: np.ndarray, columns, sink=None):
+    touched, pairs, _ = write_grouped(vs, level, xyz, ids, columns, sink)
     # manifest blocks per id, in C order of chunk (pairs are sorted by cell, then id)
     by_id = np.argsort(pairs.keys, kind="stable")
     uid, ub = _split(pairs.keys[by_id])
@@ -194,7 +213,7 @@ class Pairs:
     frags: np.ndarray
 
 
-def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns):
+def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns, sink: dict | None = None):
     """Append vertices grouped by ``(cell, key)``: rows sorted by key within each cell (stable),
     one new range fragment per (cell, key) after the cell's existing rows and fragments.
 
@@ -202,12 +221,13 @@ def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns):
     """
     grid = vs.root.grid
     lin = grid.linear(grid.cells_of(xyz))
-    order = np.lexsort((keys, lin))
+    order = stable_order(keys)  # = np.lexsort((keys, lin)) by two stable radix sorts
+    order = order[stable_order(lin[order])]
     lin_s, keys_s = lin[order], keys[order]
-    xyz_s = np.ascontiguousarray(xyz[order], dtype=vs.dtype.newbyteorder("<"))
+    xyz_s = np.take(np.asarray(xyz, vs.dtype.newbyteorder("<")), order, axis=0)
     attrs_s = {c.name: np.ascontiguousarray(c.rows[order]) for c in columns}
-    touched, old = _existing(vs, level, np.unique(lin))
     uniq, bounds = _split(lin_s)
+    touched, old = _existing(vs, level, uniq)
     pair_start = np.flatnonzero(np.r_[True, (lin_s[1:] != lin_s[:-1]) | (keys_s[1:] != keys_s[:-1])]) \
         if len(lin_s) else np.zeros(0, np.int64)
     pair_count = np.diff(np.r_[pair_start, len(lin_s)])
@@ -238,17 +258,33 @@ def write_grouped(vs, level: int, xyz: np.ndarray, keys: np.ndarray, columns):
             prev = old.attributes[c.name][cell].tobytes() if old_v is not None else b""
             a_pay[c.name][cell] = prev + attrs_s[c.name][a:b].tobytes()
     write_vertex_cells(vs, level, v_pay, f_pay, a_pay, columns)
+    if sink is not None:  # the new rows of each cell, after its old ones
+        sink.update(vertices=v_pay, fragments=f_pay, stats=_cell_stats(grid, uniq, xyz_s, bounds, False))
     local = np.empty(len(lin), np.int64)
     local[order] = local_sorted
     return len(touched), Pairs(grid.unlinear(lin_s[pair_start]), keys_s[pair_start], pair_frag), local
 
 
 # ---------------------------------------------------------------------------- reads
-def _box_cells(vs, stored, box):
+def _box_cells(vs, stored, box, extras):
+    """Stored cells the box can touch, and whether each lies wholly inside it: from the chunk
+    grid, narrowed by the tight chunk bounds of valid extras (cells whose vertices miss the box
+    are not read; cells whose vertices all lie inside are taken whole)."""
     lo, hi = (np.asarray(b, np.float64) for b in box)
     grid = vs.root.grid
     clo, chi = grid.cells_of(lo[None])[0], grid.cells_of(hi[None])[0]
-    return [c for c in stored if all(a <= x <= b for a, x, b in zip(clo, c, chi))], lo, hi
+    cells = np.asarray(stored, np.int64).reshape(-1, vs.ndim)
+    cells = cells[np.all((cells >= clo) & (cells <= chi), axis=1)]
+    chunk = np.asarray(vs.root.chunk_shape, np.float64)
+    c0 = cells * chunk
+    full = np.all((c0 >= lo) & (c0 + chunk <= hi), axis=1)
+    if extras is not None and len(cells):
+        bb = extras.bbox_of(cells)
+        known = ~np.isnan(bb).any(axis=(1, 2))
+        meets = ~known | np.all((bb[:, 0] <= hi) & (bb[:, 1] >= lo), axis=1)
+        full |= known & np.all((bb[:, 0] >= lo) & (bb[:, 1] <= hi), axis=1)
+        cells, full = cells[meets], full[meets]
+    return [tuple(c) for c in cells.tolist()], full, lo, hi
 
 
 def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attributes: bool = True) -> Points:
@@ -260,42 +296,56 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
     empty = Points(np.zeros((0, vs.ndim), vs.dtype), None, {})
     if verts is None:
         return empty
-    index = ObjectIndex.read(vs.store, str(level))
     if groups is not None:
         members = read_groups(vs.store, str(level))
         ids = np.unique(np.concatenate([members.get(int(g), np.zeros(0, np.int64)) for g in np.atleast_1d(groups)]))
     if ids is not None:
+        index = ObjectIndex.read(vs.store, str(level))
         return _read_by_ids(vs, level, index, np.atleast_1d(np.asarray(ids, np.int64)), box, attributes)
+    extras = zvx.Extras.load(vs, level, vertices_attrs=verts.attributes)
     stored = verts.nonempty()
-    cells, lo, hi = _box_cells(vs, stored, box) if box is not None else (stored, None, None)
-    data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=index is not None)
-    owners = index.fragment_owners(vs.ndim) if index is not None else None
-    xyz, oid, attrs = [], [], {n: [] for n in data.attributes}
-    chunk = np.asarray(vs.root.chunk_shape)
-    for cell in cells:
-        arr = data.vertices[cell]
-        keep = slice(None)
-        if box is not None:
-            c0 = np.asarray(cell) * chunk
-            if not (np.all(c0 >= lo) and np.all(c0 + chunk <= hi)):
-                as64 = arr.astype(np.float64)
-                keep = np.all((as64 >= lo) & (as64 <= hi), axis=1)
-        xyz.append(arr[keep])
-        if owners is not None:
-            oid.append(_row_owners(data.fragments[cell], owners.get(cell, {}), len(arr))[keep])
-        for n in attrs:
-            attrs[n].append(data.attributes[n][cell][keep])
-    return _assemble(vs, xyz, oid if owners is not None else None, attrs, data.specs)
+    if box is not None:
+        cells, full, lo, hi = _box_cells(vs, stored, box, extras)
+    else:
+        cells, full = stored, np.ones(len(stored), bool)
+    # row owners from the extras when valid (no manifest decoding), else from the object index
+    owners, index = None, None
+    if extras is not None and extras.has_objects():
+        owners = extras.fragment_objects(cells)
+    elif extras is None or extras.has_index:
+        index = ObjectIndex.read(vs.store, str(level))
+        owners = index.fragment_owners(vs.ndim, vs.root.grid, cells) if index is not None else None
+    data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=owners is not None)
+    if not cells:
+        return _assemble(vs, [], [] if owners is not None else None, {n: [] for n in data.attributes}, data.specs)
+    counts = np.array([len(data.vertices[c]) for c in cells], np.int64)
+    xyz = np.concatenate([data.vertices[c] for c in cells])
+    keep = None
+    if box is not None and not full.all():  # partly covered chunks: one filter over their rows
+        part = np.repeat(~full, counts)
+        keep = np.ones(len(xyz), bool)
+        keep[part] = inside_box(xyz[part], lo, hi)
+    oid = None
+    if owners is not None:
+        oid = [np.concatenate([_row_owners(data.fragments[c], owners[c], len(data.vertices[c])) for c in cells])]
+    attrs = {n: [np.concatenate([v[c] for c in cells])] for n, v in data.attributes.items()}
+    if keep is not None:
+        xyz = xyz[keep]
+        oid = [oid[0][keep]] if oid is not None else None
+        attrs = {n: [v[0][keep]] for n, v in attrs.items()}
+    return _assemble(vs, [xyz], oid, attrs, data.specs)
 
 
-def _row_owners(frags, owner_of: dict[int, int], n: int) -> np.ndarray:
-    out = np.full(n, -1, np.int64)
+def _row_owners(frags, owner_of: np.ndarray, n: int) -> np.ndarray:
+    """The owner id of each of a cell's ``n`` rows, from the owner of each fragment (-1: none)."""
+    owner = np.full(len(frags), -1, np.int64)
+    k = min(len(frags), len(owner_of))
+    owner[:k] = owner_of[:k]
     if len(frags) and frags.tiles(n):  # ranges partitioning the rows in order: one repeat
-        owner = np.array([owner_of.get(f, -1) for f in range(len(frags))], np.int64)
         return np.repeat(owner, frags.counts)
-    for f, oid in owner_of.items():
-        if f < len(frags):
-            out[frags.rows_of(f)] = oid
+    out = np.full(n, -1, np.int64)
+    for f in np.flatnonzero(owner >= 0).tolist():
+        out[frags.rows_of(f)] = owner[f]
     return out
 
 
@@ -310,21 +360,18 @@ def _read_by_ids(vs, level, index, wanted, box, attributes) -> Points:
     if index is None:
         raise VectorInputError("this level has no object index: read anonymous points by box",
                                url=vs.store.url, path=f"{level}")
-    plan = [(int(o), cell, f) for o in wanted.tolist() for cell, frags in index.blocks(int(o), vs.ndim)
-            for f in frags]
-    cells = sorted({cell for _, cell, _ in plan})
+    owner, block_cells, block_frags = index.plan(wanted, vs.ndim)
+    grid = vs.root.grid
+    lin = grid.linear(block_cells) if len(block_cells) else np.zeros(0, np.int64)
+    uniq = np.unique(lin)
+    cells = [tuple(c) for c in grid.unlinear(uniq).tolist()] if len(uniq) else []
     data = VertexCells.read(vs, level, cells, attributes=attributes)
-    xyz, oid, attrs = [], [], {n: [] for n in data.attributes}
-    for o, cell, f in plan:
-        rows = data.fragments[cell].rows_of(f)
-        xyz.append(data.vertices[cell][rows])
-        oid.append(np.full(len(rows), o, np.int64))
-        for n in attrs:
-            attrs[n].append(data.attributes[n][cell][rows])
-    out = _assemble(vs, xyz, oid, attrs, data.specs)
+    starts, counts, per_block = fragment_rows(data, cells, np.searchsorted(uniq, lin), block_frags)
+    idx = gather_ranges(starts, counts)
+    xyz = np.concatenate([data.vertices[c] for c in cells]) if cells else np.zeros((0, vs.ndim), vs.dtype)
+    attrs = {n: [np.concatenate([v[c] for c in cells])[idx]] for n, v in data.attributes.items()}
+    out = _assemble(vs, [xyz[idx]], [np.repeat(owner, per_block)], attrs, data.specs)
     if box is not None:
-        lo, hi = (np.asarray(b, np.float64) for b in box)
-        keep = np.all((out.xyz.astype(np.float64) >= lo) & (out.xyz.astype(np.float64) <= hi), axis=1)
+        keep = inside_box(out.xyz, *box)
         out = Points(out.xyz[keep], out.ids[keep], {n: v[keep] for n, v in out.attributes.items()})
     return out
-

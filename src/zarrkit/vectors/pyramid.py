@@ -228,11 +228,17 @@ def _stamp(vs, k, bin_k, method, objects0, kept_objects) -> None:
         info = vs.level_info(k)
     except NodeNotFoundError:
         info = LevelInfo(k)
+    from zarrkit.vectors import zvx
+
+    extras = zvx.Extras.load(vs, k, warn=False)  # valid now: the writers just wrote the level
+    old_ids = new_ids = None
     if objects0 is not None:
         index = ObjectIndex.read(vs.store, str(k)) or ObjectIndex(np.zeros(0, np.int64), [])
+        old_ids = index.ids
         nothing = (np.zeros((0, vs.ndim), np.int64), np.zeros(0, np.int64))
         index = index.merged({int(o): nothing for o in np.setdiff1d(objects0, index.ids).tolist()})
         index.write(vs.store, str(k), ndim=vs.ndim, codecs=vs.codecs)
+        new_ids = index.ids
         values = {n: {int(i): v for i, v in zip(ids, vals)} for n, (ids, vals) in
                   read_object_attributes(vs.store, "0").items()}
         write_object_attributes(vs.store, str(k), index, values, codecs=vs.codecs)
@@ -248,5 +254,6 @@ def _stamp(vs, k, bin_k, method, objects0, kept_objects) -> None:
     info.object_sparsity = float(len(kept_objects)) / kept if objects0 is not None and kept else 1.0
     info.arrays_present = arrays_present(vs, k)
     vs.write_level(info)
+    zvx.refresh(vs, k, extras, old_ids, new_ids)  # the index grew: keep zarrkit's own extras in step
     vs.root.level_bins[k] = [float(b) for b in bin_k]
     vs.write_root()
