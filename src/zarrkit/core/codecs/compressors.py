@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _zstandard = None
 
 from zarrkit.core.codecs.base import BytesBytesCodec, CodecFailure
+from zarrkit.core.codecs.blosc_encode import compress as _blosc_compress
 from zarrkit.core.codecs.registry import register_codec
 from zarrkit.errors import MetadataError
 
@@ -166,6 +167,11 @@ class BloscCodec(NumcodecsCompressor):
         typesize = self.typesize or (spec.dtype.itemsize if spec.dtype.kind not in "OU" else 4 if spec.dtype.kind == "U" else 1)
         shuffle = self.shuffle or ("bitshuffle" if typesize == 1 else "shuffle")
         return BloscCodec(self.cname, self.clevel, shuffle, self.typesize or typesize, self.blocksize)
+
+    def encode(self, buf):
+        # never numcodecs' main-thread path: its thread pool makes zstd output vary call to call
+        c = self.codec
+        return _blosc_compress(buf, self.cname, c.clevel, c.shuffle, self.typesize, c.blocksize)
 
     def decode_into(self, buf, out):
         view = memoryview(buf).cast("B")
