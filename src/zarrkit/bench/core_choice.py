@@ -76,6 +76,7 @@ def paired(workload: str, root: str, reps: int, n: int) -> dict[str, list[tuple[
     grid = n // (512 if workload == "d-chunks" else 256)
     state = {"points": rng.integers(0, geo_side(n), (2000, 2)),
              "blocks": rng.integers(0, grid, (min(1024, grid * grid), 2))}
+    state["int_points"] = state["points"].tolist()  # c-point indexes with Python ints
     src = np.load(os.path.join(root, "a.npy")) if workload.endswith("write") else None
     handles = {}
     for backend, lib in _LIBS.items():
