@@ -32,10 +32,9 @@ import numpy as np
 from zarrkit import core
 from zarrkit.core.metadata import ArrayMetadata
 from zarrkit.core.pool import run_all
-from zarrkit.encoding import deterministic_encoding
 from zarrkit.progress import track
 
-__all__ = ["block_mean", "build_level", "build_levels", "deterministic_encoding", "half_level", "level_shapes",
+__all__ = ["block_mean", "build_level", "build_levels", "half_level", "level_shapes",
            "pyramid_shapes", "METHOD"]
 
 METHOD = "zarrkit.pyramid.block_mean"
@@ -263,8 +262,7 @@ def write_shard(store, path: str, meta: core.ArrayMetadata, index: tuple[int, in
     box = tuple(slice(i * s, min((i + 1) * s, n)) for i, s, n in zip(index, step, meta.shape)) + \
         (slice(None),) * (meta.ndim - len(index))
     scratch = open_store("memory://", mode="w")
-    with deterministic_encoding():
-        core.write_region(scratch, path, box, block, metadata=meta, backend="python")
+    core.write_region(scratch, path, box, block, metadata=meta, backend="python")
     key = shard_key(path, meta, index)
     raw = scratch.get(key)
     if raw is None:

@@ -57,3 +57,31 @@ def test_auto_follows_the_table_where_zarrs_could_serve_the_call(tmp_path, shard
     core.write_region(store, "a", ..., np.ones((64, 64), "u2"), metadata=meta)
     assert np.array_equal(core.read_region(store, "a", ..., metadata=meta), np.ones((64, 64), "u2"))
     assert core.stats().get("fallback", 0) == 0  # zarrs can serve this store: nothing fell back
+
+
+def test_zarrs_is_not_used_for_gzip_inside_shards(tmp_path, monkeypatch):
+    """zarrs under-sizes a shard's buffer for gzip'd incompressible inner chunks (a zarrs bug:
+    "Sharding did not allocate a large enough buffer", or a Rust panic): auto writes with python."""
+    if not zarrs_backend.available():
+        pytest.skip("zarrista is not installed")
+    from zarrkit.core.backends import choice
+    from zarrkit.core.backends.base import refusal
+    from zarrkit.errors import BackendUnsupportedError
+
+    monkeypatch.setitem(choice.AUTO_TABLE, "write region, sharded", ("zarrs", 0.5))  # as if zarrs were faster
+    store = open_store(str(tmp_path / "s.zarr"), mode="w")
+    gzip = [{"name": "gzip", "configuration": {"level": 1}}]
+    meta = core.create_array(store, "a", core.array_metadata((1024, 1024), "f4", (256, 256), shards=(512, 512),
+                                                             compressors=gzip))
+    flat = core.create_array(store, "b", core.array_metadata((64, 64), "f4", (16, 16), compressors=gzip))
+    assert refusal(zarrs_backend, store, meta, op="write") == "gzip inside a shard"
+    assert refusal(zarrs_backend, store, meta, op="read") is None  # zarrs reads them fine
+    assert refusal(zarrs_backend, store, flat, op="write") is None
+    data = np.random.default_rng(3).random((1024, 1024)).astype("f4")
+    with pytest.raises(BackendUnsupportedError, match="gzip inside a shard"):
+        core.write_region(store, "a", ..., data, metadata=meta, backend="zarrs")
+    assert not list(store.list_prefix("a/c/"))  # refused before anything was written
+    core.stats(reset=True)
+    core.write_region(store, "a", ..., data, metadata=meta, backend="auto")
+    assert core.stats().get("fallback:gzip inside a shard", 0) >= 1
+    assert np.array_equal(core.read_region(store, "a", ..., metadata=meta, backend="zarrs"), data)

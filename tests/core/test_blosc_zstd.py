@@ -44,3 +44,53 @@ def test_damaged_frames_are_refused_or_decoded_as_numcodecs_would():
         out = np.empty(4096, "u1")
         if decode_into(bytes(frame), out):
             assert out.tobytes() == blosc.decompress(bytes(frame))
+
+
+def test_blosc_codec_decode_into_takes_the_fast_path_with_numcodecs_bytes(monkeypatch):
+    from zarrkit.core import blosc_zstd
+    from zarrkit.core.codecs.compressors import BloscCodec
+
+    taken = []
+    real = blosc_zstd.decode_into
+    monkeypatch.setattr(blosc_zstd, "decode_into", lambda buf, out: taken.append(real(buf, out)) or taken[-1])
+    rng = np.random.default_rng(8)
+    for size, dtype, shuffle in [(4096, "u1", "bitshuffle"), (65536, "f4", "shuffle"), (131072, "u2", "noshuffle")]:
+        data = (rng.integers(0, 40, size // np.dtype(dtype).itemsize)).astype(dtype)
+        codec = BloscCodec("zstd", 5, shuffle, np.dtype(dtype).itemsize)
+        out = np.empty_like(data)
+        codec.decode_into(codec.encode(data), out)
+        assert out.tobytes() == data.tobytes()
+    assert taken == [True, True, True]
+    big = np.zeros(1 << 20, "u1")  # above the bound: numcodecs decodes, the fast path is not asked
+    codec = BloscCodec("zstd", 5, "bitshuffle", 1)
+    codec.decode_into(codec.encode(big), np.empty_like(big))
+    assert len(taken) == 3
+
+
+def test_blosc_codec_decode_into_rejects_damaged_zstd_frames_as_numcodecs_does():
+    # on a worker thread, as bulk reads run: c-blosc's main-thread global context is not a
+    # stable reference for damaged frames (it once refused bytes it accepted a moment before)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zarrkit.core.codecs.base import CodecFailure
+    from zarrkit.core.codecs.compressors import BloscCodec
+
+    def check():
+        rng = np.random.default_rng(9)
+        codec = BloscCodec("zstd", 3, "bitshuffle", 1)
+        clean = codec.encode(rng.integers(0, 5, 8192).astype("u1"))
+        for _ in range(300):
+            frame = bytearray(clean)
+            for _ in range(int(rng.integers(1, 4))):
+                frame[int(rng.integers(0, len(frame)))] = int(rng.integers(0, 256))
+            if rng.random() < 0.3:
+                frame = frame[: int(rng.integers(0, len(frame)))] if rng.random() < 0.7 else frame + b"\0" * 9
+            out = np.empty(8192, "u1")
+            try:
+                codec.decode_into(bytes(frame), out)
+            except CodecFailure:
+                continue  # a zarrkit error; numcodecs may or may not have refused these bytes
+            assert out.tobytes() == blosc.decompress(bytes(frame))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(check).result()

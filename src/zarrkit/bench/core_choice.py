@@ -68,7 +68,7 @@ def paired(workload: str, root: str, reps: int, n: int) -> dict[str, list[tuple[
     import numpy as np
 
     from zarrkit import core
-    from zarrkit.bench.core import _open, _run_once, geo_side
+    from zarrkit.bench.core_workloads import _open, _run_once, geo_side
     from zarrkit.storage import open_store
 
     letter = workload[0] if workload[0] in "abc" else ("a" if workload == "d-chunks" else "b")
@@ -76,6 +76,7 @@ def paired(workload: str, root: str, reps: int, n: int) -> dict[str, list[tuple[
     grid = n // (512 if workload == "d-chunks" else 256)
     state = {"points": rng.integers(0, geo_side(n), (2000, 2)),
              "blocks": rng.integers(0, grid, (min(1024, grid * grid), 2))}
+    state["int_points"] = state["points"].tolist()  # c-point indexes with Python ints
     src = np.load(os.path.join(root, "a.npy")) if workload.endswith("write") else None
     handles = {}
     for backend, lib in _LIBS.items():
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("zarrista is not installed: auto can only pick python")
         return 0
-    from zarrkit.bench.core import check_size, prepare
+    from zarrkit.bench.core_workloads import check_size, prepare
 
     check_size(args.size)
     root = tempfile.mkdtemp(prefix="zarrkit-bench-choice-", dir=args.dir)

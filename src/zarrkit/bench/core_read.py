@@ -142,7 +142,7 @@ def serve(lib: str, workload: str, root: str) -> None:
     Example:
         >>> serve("zarrkit-python", "a-read", "/nonexistent")  # doctest: +SKIP
     """
-    from zarrkit.bench.core import _open, _run_once
+    from zarrkit.bench.core_workloads import _open, _run_once
 
     handle = _open(lib, os.path.join(root, "data.zarr", workload[0]))
     state: dict = {}
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         serve(*args.serve)
         return 0
-    from zarrkit.bench.core import check_size, prepare
+    from zarrkit.bench.core_workloads import check_size, prepare
 
     try:
         check_size(args.size)

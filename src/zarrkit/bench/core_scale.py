@@ -131,7 +131,7 @@ def run_scale(sizes: list[int], reps: int, *, workdir: str | None = None,
     for n in sizes:
         root = tempfile.mkdtemp(prefix=f"zarrkit-scale-{n}-", dir=workdir)
         try:
-            from zarrkit.bench.core import microscopy
+            from zarrkit.bench.core_workloads import microscopy
 
             # the source tile is made here: generating it needs 8 bytes a pixel of scratch,
             # which would otherwise count in the children's peak memory

@@ -1,7 +1,7 @@
 """zarrkit.core: a synchronous create / read / write / delete API over Zarr v2 and v3.
 
 The functions take an open store and a node path; :class:`Array` is a thin handle over them.
-Two backends do the chunk work: ``python`` (numpy + numcodecs, everything) and ``zarrs``
+Two backends do the chunk work: ``python`` (numpy, numcodecs and ``zstandard``, everything) and ``zarrs``
 (zarrista, v3 arrays in local directories); ``backend="auto"`` picks per call.
 :func:`open_hierarchy` serves a whole hierarchy from its root's consolidated metadata.
 

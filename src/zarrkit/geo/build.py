@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import crc32c
 
-from zarrkit import core, parallel, pyramid
+from zarrkit import core, parallel
 from zarrkit.conventions.geo import geoemb_attributes, registration
 from zarrkit.conventions.marker import RootMarker, writer_string
 from zarrkit.core.metadata import GroupMetadata, dumps
@@ -150,8 +150,7 @@ def _ensure_zone(store, plan: ZonePlan, force: bool) -> None:
         core.create_array(store, f"{zone}/{name}", meta, parents=False)
         values = coordinate_values(plan.layout.grid, name, plan.layout.bands)
         if values is not None:
-            with pyramid.deterministic_encoding():  # coordinate chunks reach 512 KiB
-                core.write_region(store, f"{zone}/{name}", ..., values, metadata=meta, backend="python")
+            core.write_region(store, f"{zone}/{name}", ..., values, metadata=meta, backend="python")
 
 
 def _doc(store, path: str) -> Any:

@@ -102,8 +102,7 @@ def _ensure(store, zone: str, zone_doc: dict, rgb_doc: dict, n: int) -> list[str
             core.create_array(store, f"{root}/{k}/{name}", m, parents=False)
             values = coordinate_values(g, name)
             if values is not None:
-                with pyramid.deterministic_encoding():
-                    core.write_region(store, f"{root}/{k}/{name}", ..., values, metadata=m, backend="python")
+                core.write_region(store, f"{root}/{k}/{name}", ..., values, metadata=m, backend="python")
     return paths
 
 

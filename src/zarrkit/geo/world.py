@@ -93,8 +93,7 @@ def _ensure_levels(store, base_res: float, n: int) -> list[core.ArrayMetadata]:
             core.create_array(store, f"preview/{k}/{name}", m, parents=False)
             values = coordinate_values(g, name)
             if values is not None:
-                with pyramid.deterministic_encoding():  # coordinate chunks reach 512 KiB
-                    core.write_region(store, f"preview/{k}/{name}", ..., values, metadata=m, backend="python")
+                core.write_region(store, f"preview/{k}/{name}", ..., values, metadata=m, backend="python")
     return metas
 
 

@@ -1,4 +1,4 @@
-"""Core backends: ``python`` (numpy + numcodecs, every case) and ``zarrs`` (zarrista, v3 on local files).
+"""Core backends: ``python`` (numpy, numcodecs and ``zstandard``, every case) and ``zarrs`` (zarrista, v3 on local files).
 
 Each backend is a module satisfying :class:`~zarrkit.core.backends.base.Backend`: a
 ``name``, declared :class:`~zarrkit.core.backends.base.Capabilities`, ``store_refusal`` and

@@ -39,6 +39,7 @@ class Capabilities:
     ``missing_requirement`` names what is not installed (the backend then serves nothing);
     ``codecs=None`` means every codec zarrkit has registered.  ``box_views`` marks a backend
     whose ``read_box`` hands back a whole step-1 box (possibly a read-only zero-copy view).
+    ``shard_write_refused`` names codecs the backend cannot write inside a shard.
     """
 
     missing_requirement: str | None = None
@@ -52,6 +53,7 @@ class Capabilities:
     missing_raise: bool = True
     inner_chunk_writes: bool = True
     box_views: bool = False
+    shard_write_refused: frozenset[str] = frozenset()
 
     @property
     def available(self) -> bool:
@@ -205,6 +207,10 @@ def _refusal(backend, store, meta: ArrayMetadata, *, op: str, missing: str, writ
             return "write_empty_chunks=True"
         if inner and not caps.inner_chunk_writes:
             return "inner-chunk write"
+        if caps.shard_write_refused and meta.sharding is not None:
+            broken = sorted(caps.shard_write_refused & set(all_codec_names(meta.codecs)))
+            if broken:
+                return f"{broken[0]} inside a shard"
     if missing == "raise" and not caps.missing_raise:
         return "missing='raise'"
     return None

@@ -1,4 +1,4 @@
-"""The ``python`` backend: numpy + numcodecs + crc32c, synchronous, on the core thread pool.
+"""The ``python`` backend: numpy, numcodecs (``zstandard`` for zstd) and crc32c, synchronous, on the core thread pool.
 
 It serves every store, both Zarr formats and every codec zarrkit knows.  The facade in
 :mod:`zarrkit.core.region` and :mod:`zarrkit.core.chunk` hand it a :class:`Node` (store, path, metadata) and a plan from
