@@ -128,13 +128,12 @@ def test_points_with_ids_batches_by_id_and_box(case, pool, data):
             _same_cells(root / "zk.zv", root / "zv.zv")
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="zarrkit: read_points returns no attribute columns when the box meets no stored chunk")
 def test_empty_selection_keeps_columns():
     s = _create(None, "points", 2)
-    s.write_points(np.zeros((1, 2), "f4"), attributes={"i": np.zeros(1, "i4")})
-    got = s.read_points(box=((-5.0, -5.0), (-1.0, -1.0)))
+    s.write_points(np.zeros((1, 2), "f4"), attributes={"i": np.zeros(1, "i4"), "rgb": np.zeros((1, 3), "u1")})
+    got = s.read_points(box=((-5.0, -5.0), (-1.0, -1.0)))  # meets no stored chunk
     assert len(got.xyz) == 0 and got.attributes["i"].dtype == np.int32
+    assert got.attributes["rgb"].shape == (0, 3) and got.attributes["rgb"].dtype == np.uint8
 
 
 @st.composite

@@ -48,6 +48,9 @@ class VertexCells:
         cells = [tuple(int(v) for v in c) for c in cells]
         verts = vs.cells(level, "vertices")
         if verts is None or not cells:
+            if attributes and verts is not None:  # no rows, but the columns (names, dtypes) all the same
+                out.specs = attribute_specs(vs, level)
+                out.attributes = {name: {} for name in out.specs}
             return out
         dtype = np.dtype(verts.attributes.get("dtype", "float32")).newbyteorder("<")
         if verts.attributes.get("encoding", "raw") != "raw":

@@ -22,7 +22,7 @@ from zarrkit.errors import VectorInputError, ZarrkitWarning
 from zarrkit.vectors import zvx
 from zarrkit.vectors.encoding import encode_fragments, encode_ranges
 from zarrkit.vectors.fast import cell_ranks, fragment_rows, gather_ranges, inside_box, range_payloads, stable_order
-from zarrkit.vectors.inputs import check_vertices, prepare_attributes, strings_of
+from zarrkit.vectors.inputs import check_vertices, decode_rows, prepare_attributes, strings_of
 from zarrkit.vectors.level import VertexCells, arrays_present, write_vertex_cells
 from zarrkit.vectors.objects import ObjectIndex, read_groups, write_groups, write_object_attributes
 
@@ -317,7 +317,8 @@ def read_points(vs, *, box=None, ids=None, groups=None, level: int = 0, attribut
         owners = index.fragment_owners(vs.ndim, vs.root.grid, cells) if index is not None else None
     data = VertexCells.read(vs, level, cells, attributes=attributes, fragments=owners is not None)
     if not cells:
-        return _assemble(vs, [], [] if owners is not None else None, {n: [] for n in data.attributes}, data.specs)
+        empty_columns = {n: [decode_rows(None, data.specs[n])] for n in data.attributes}
+        return _assemble(vs, [], [] if owners is not None else None, empty_columns, data.specs)
     counts = np.array([len(data.vertices[c]) for c in cells], np.int64)
     xyz = np.concatenate([data.vertices[c] for c in cells])
     keep = None
