@@ -167,9 +167,6 @@ def test_graph_edges_and_edge_attributes():
     assert edge_set(*(lambda r: (r.nodes, r.edges))(s.read_graph(ids=[0]))) == edge_set(e["positions"], e["edges"])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="zarrkit reads only a skeleton's explicit link records; the implicit parent(i) = i-1 edges "
-                          "inside fragments (spec §2.8, implicit_sequential_with_branches) are missing")
 def test_skeleton_edges():
     s, e = fixture("skeleton")
     assert s.root.geometry == "skeleton" and s.kind == "graph"

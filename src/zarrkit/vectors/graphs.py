@@ -27,6 +27,7 @@ from zarrkit.vectors.linkread import Graph, read_linked
 from zarrkit.vectors.links import place, write_records
 from zarrkit.vectors.objects import ObjectIndex, write_object_attributes
 from zarrkit.vectors.points import WriteReport, _split, write_grouped
+from zarrkit.vectors.skeleton import refuse_writes
 
 __all__ = ["Graph", "read_linked", "write_linked"]
 
@@ -39,6 +40,7 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
                  object_attributes=None, on_out_of_bounds="raise", on_pyramid="raise", level: int = 0) -> WriteReport:
     """Append one graph or mesh call: ``links`` index this call's nodes."""
     t0 = time.perf_counter()
+    refuse_writes(vs, "write_graph" if width == 2 else "write_mesh")
     raw = np.asarray(nodes)
     n = raw.shape[0] if raw.ndim == 2 else -1
     links = np.asarray(links)

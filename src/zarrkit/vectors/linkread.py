@@ -27,8 +27,9 @@ from zarrkit.vectors.clip import clip_polygons, segment_params
 from zarrkit.vectors.fast import inside_box
 from zarrkit.vectors.inputs import decode_rows, strings_of
 from zarrkit.vectors.level import VertexCells, attribute_specs
-from zarrkit.vectors.links import read_records
+from zarrkit.vectors.links import Records, read_records
 from zarrkit.vectors.objects import ObjectIndex
+from zarrkit.vectors.skeleton import implied_records, is_skeleton, merged
 from zarrkit.vectors.zvx import Extras
 
 __all__ = ["CLIPS", "Graph", "read_linked"]
@@ -107,8 +108,7 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
     sel_lin = grid.linear(stored[sel]) if len(stored) else np.zeros(0, np.int64)
     filtered = wanted is not None or box is not None
 
-    def select(rel: np.ndarray, src: np.ndarray) -> np.ndarray:
-        ends = src[:, None, :] + rel[None]
+    def select_ends(ends: np.ndarray) -> np.ndarray:  # (S, L, D) endpoint cells -> records to read
         in_sel = _in_cells(ends, sel_lin, grid)
         if clip == "inside":
             return in_sel.all(axis=1)
@@ -120,7 +120,13 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
             keep |= crossing
         return keep
 
-    rec = read_records(vs, level, select=select if filtered else None)
+    def select(rel: np.ndarray, src: np.ndarray) -> np.ndarray:
+        return select_ends(src[:, None, :] + rel[None])
+
+    if is_skeleton(vs):
+        rec = _with_implied(vs, level, select_ends if filtered else None, stored[sel], sel_lin)
+    else:
+        rec = read_records(vs, level, select=select if filtered else None)
     width = rec.rows.shape[1]
     need = stored[sel]
     if clip != "inside" and len(rec.rows):
@@ -155,6 +161,24 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
         nodes_keep[pos[keep].reshape(-1)] = True
         return _subgraph(nodes, pos, keep, nodes_keep, selected, rec.attributes)
     return _exact(nodes, pos[keep], {k: v[keep] for k, v in rec.attributes.items()}, selected, in_box, lo, hi)
+
+
+def _with_implied(vs, level, select_ends, cells, sel_lin) -> Records:
+    """A skeleton's records: the stored ones ``select_ends`` keeps plus the parents implied in
+    ``cells`` (spec §2.8).  Records with an endpoint in ``cells`` are read even when the selection
+    drops them, since an explicit record overrides its child's implied parent."""
+    grid = vs.root.grid
+    wide = None
+    if select_ends is not None:
+        def wide(rel, src):
+            ends = src[:, None, :] + rel[None]
+            return select_ends(ends) | _in_cells(ends, sel_lin, grid).any(axis=1)
+    rec = read_records(vs, level, select=wide)
+    implied = implied_records(vs, level, cells, rec)
+    if select_ends is not None and len(rec.rows):
+        keep = select_ends(rec.cells)
+        rec = Records(rec.cells[keep], rec.rows[keep], {k: v[keep] for k, v in rec.attributes.items()})
+    return merged(rec, implied, grid)
 
 
 @dataclass

@@ -68,6 +68,9 @@ def build_pyramid(vs, levels=None, factor=2, method="auto", keep=1, sparsity=1.0
     stopping early when a level would not shrink.  ``sparsity=s`` keeps ``1/s`` of the
     objects per level (by seeded priority; dropped objects keep an empty manifest).
     """
+    from zarrkit.vectors.skeleton import refuse_writes
+
+    refuse_writes(vs, "build_pyramid")
     kind = vs.kind
     if method == "auto":
         method = METHODS[kind][0]
