@@ -28,6 +28,7 @@ from zarrkit.vectors.links import place, write_records
 from zarrkit.vectors.objects import ObjectIndex, write_object_attributes
 from zarrkit.vectors.points import WriteReport, _split, write_grouped
 from zarrkit.vectors.skeleton import refuse_writes
+from zarrkit.vectors.vertex_order import NAME, write_vertex_ids
 
 __all__ = ["Graph", "read_linked", "write_linked"]
 
@@ -104,9 +105,9 @@ def write_linked(vs, nodes, links, *, width: int, attributes=None, link_attribut
     info.fragments_tile = info.vertex_count == n or info.fragments_tile
     vs.write_level(info)
     if extras is not None:
+        ordered = write_vertex_ids(vs, level, extras, cells, local, info.vertex_count - n)
         extras.finish(sink.get("vertices", {}), sink.get("fragments", {}), new_blocks=blocks, index=index, xyz=xyz,
-                      stats=sink.get("stats"),
-                      owner=node_ids)
+                      stats=sink.get("stats"), owner=node_ids, also=[NAME] if ordered else [])
     return WriteReport(n, np.unique(node_ids), touched, time.perf_counter() - t0)
 
 

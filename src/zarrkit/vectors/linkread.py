@@ -30,6 +30,7 @@ from zarrkit.vectors.level import VertexCells, attribute_specs
 from zarrkit.vectors.links import Records, read_records
 from zarrkit.vectors.objects import ObjectIndex
 from zarrkit.vectors.skeleton import implied_records, is_skeleton, merged
+from zarrkit.vectors.vertex_order import read_vertex_ids
 from zarrkit.vectors.zvx import Extras
 
 __all__ = ["CLIPS", "Graph", "read_linked"]
@@ -134,6 +135,7 @@ def read_linked(vs, *, ids=None, box=None, clip: str = "inside", level: int = 0)
     need_lin = np.unique(grid.linear(need)) if len(need) else np.zeros(0, np.int64)
     cells = [tuple(c) for c in grid.unlinear(need_lin).tolist()] if len(need_lin) else []
     nodes = _nodes(vs, level, index, cells, extras)
+    nodes.order = _output_order(nodes, read_vertex_ids(vs, level, extras, cells), cells, wanted)
     selected = np.ones(len(nodes.xyz), bool)
     if wanted is not None:
         selected &= np.isin(nodes.ids, wanted)
@@ -187,6 +189,36 @@ class _Nodes:
     ids: np.ndarray
     keys: np.ndarray  # linear cell << 32 | row, ascending
     attributes: dict[str, np.ndarray]
+    order: np.ndarray | None = None  # output rank of each node (None: stored order)
+
+    def kept(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes ``mask`` keeps, in output order, and each node's output index (-1: dropped)."""
+        idx = np.flatnonzero(mask)
+        if self.order is not None:
+            idx = idx[np.argsort(self.order[idx], kind="stable")]
+        remap = np.full(len(mask), -1, np.int64)
+        remap[idx] = np.arange(len(idx))
+        return idx, remap
+
+
+def _output_order(nodes: _Nodes, ordinals: dict | None, cells, wanted) -> np.ndarray | None:
+    """Output ranks: by requested id (first request wins), then input order where
+    ``zvx/vertex_ids`` holds it, else stored order (spec §3.3)."""
+    n = len(nodes.xyz)
+    key = None
+    if ordinals is not None:
+        key = np.concatenate([ordinals[tuple(int(v) for v in c)] for c in cells]) if cells else np.zeros(0, np.int64)
+        if len(key) != n:  # extras that do not match the rows: keep stored order
+            key = None
+    if wanted is None:
+        return key
+    uniq, first = np.unique(wanted, return_index=True)
+    at = np.minimum(np.searchsorted(uniq, nodes.ids), max(len(uniq) - 1, 0))
+    rank = np.where(uniq[at] == nodes.ids, first[at], len(wanted)) if len(uniq) else np.zeros(n, np.int64)
+    order = np.lexsort((key if key is not None else np.arange(n), rank))
+    out = np.empty(n, np.int64)
+    out[order] = np.arange(n)
+    return out
 
 
 def _nodes(vs, level, index, cells, extras=None) -> _Nodes:
@@ -217,11 +249,11 @@ def _nodes(vs, level, index, cells, extras=None) -> _Nodes:
 
 
 def _subgraph(nodes: _Nodes, pos, keep_rec, nodes_keep, selected, rec_attrs) -> Graph:
-    remap = np.cumsum(nodes_keep) - 1
-    return Graph(nodes.xyz[nodes_keep], remap[pos[keep_rec]], nodes.ids[nodes_keep],
-                 {k: v[nodes_keep] for k, v in nodes.attributes.items()},
-                 {k: v[keep_rec] for k, v in rec_attrs.items()}, selected[nodes_keep],
-                 np.zeros(int(nodes_keep.sum()), bool))
+    idx, remap = nodes.kept(nodes_keep)
+    return Graph(nodes.xyz[idx], remap[pos[keep_rec]], nodes.ids[idx],
+                 {k: v[idx] for k, v in nodes.attributes.items()},
+                 {k: v[keep_rec] for k, v in rec_attrs.items()}, selected[idx],
+                 np.zeros(len(idx), bool))
 
 
 def _crossing(corners: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -282,8 +314,8 @@ def _exact(nodes: _Nodes, pos: np.ndarray, rec_attrs, selected, in_box, lo, hi) 
     orig = valid & ~ins
     nodes_keep = selected.copy()
     nodes_keep[src[orig]] = True
-    remap = np.cumsum(nodes_keep) - 1
-    base = int(nodes_keep.sum())
+    idx, remap = nodes.kept(nodes_keep)
+    base = len(idx)
     new = valid & ins
     new_index = np.full(ins.shape, -1, np.int64)
     new_index[new] = base + np.arange(int(new.sum()))
@@ -296,7 +328,7 @@ def _exact(nodes: _Nodes, pos: np.ndarray, rec_attrs, selected, in_box, lo, hi) 
         elem_of = np.repeat(np.arange(k), tri_count)
         i = np.arange(int(tri_count.sum())) - np.repeat(np.cumsum(tri_count) - tri_count, tri_count) + 1
         elements = np.stack([ref[elem_of, 0], ref[elem_of, i], ref[elem_of, i + 1]], axis=1)
-    out_xyz = np.concatenate([x[nodes_keep], y[new][:, :d]])
+    out_xyz = np.concatenate([x[idx], y[new][:, :d]])
     attrs, c = {}, d
     for name, v in nodes.attributes.items():
         v = np.asarray(v)
@@ -306,9 +338,9 @@ def _exact(nodes: _Nodes, pos: np.ndarray, rec_attrs, selected, in_box, lo, hi) 
             c += width_n
         else:
             fresh = v[src[new]]
-        attrs[name] = np.concatenate([v[nodes_keep], fresh])
-    ids = np.concatenate([nodes.ids[nodes_keep], nodes.ids[src[new]]])
+        attrs[name] = np.concatenate([v[idx], fresh])
+    ids = np.concatenate([nodes.ids[idx], nodes.ids[src[new]]])
     flags = np.r_[np.zeros(base, bool), np.ones(int(new.sum()), bool)]
-    inside = np.r_[selected[nodes_keep], np.zeros(int(new.sum()), bool)]
+    inside = np.r_[selected[idx], np.zeros(int(new.sum()), bool)]
     return Graph(out_xyz, elements.astype(np.int64).reshape(-1, 2 if width == 2 else 3), ids, attrs,
                  {name: v[elem_of] for name, v in rec_attrs.items()}, inside, flags)

@@ -14,7 +14,7 @@ there, and they never change the meaning of what it reads.
 * ``object_bbox (O, 2, D)`` float64, aligned with the object index (NaN: no vertices).
 
 The fingerprint is written last, so an interrupted write leaves extras that are ignored.
-``vertex_ids`` (input ordinals) is not written yet.
+``vertex_ids`` (input ordinals of graph and mesh rows) is in :mod:`zarrkit.vectors.vertex_order`.
 
 Example:
     >>> import numpy as np, zarrkit.vectors as vx
@@ -187,10 +187,11 @@ class _Writer:
         self.old_ids = None if index is None else np.asarray(index.ids, np.int64)
 
     def finish(self, vertices: dict, fragments: dict, *, new_blocks=None, index=None, xyz=None, owner=None,
-               stats=None) -> None:
+               stats=None, also=()) -> None:
         """After the write (cells, index and level attributes stored): update every extra, then
         stamp the fingerprint.  ``vertices``/``fragments`` are the payloads of the cells written;
-        ``stats`` (cells, row counts, minima, maxima, whole) spares decoding them."""
+        ``stats`` (cells, row counts, minima, maxima, whole) spares decoding them; ``also`` names
+        extras the caller wrote itself (``vertex_ids``)."""
         vs, base = self.vs, f"{self.level}/zvx"
         try:
             core.read_metadata(vs.store, base)
@@ -202,6 +203,7 @@ class _Writer:
             self._fragment_objects(fragments, new_blocks or {})
             self._object_bbox(index, xyz, owner)
             arrays += ["fragment_objects", "object_bbox"]
+        arrays += list(also)
         core.update_attributes(vs.store, base, {"fingerprint": fingerprint(vs, self.level), "arrays": sorted(arrays),
                                                 "token": secrets.token_hex(8)})
 
