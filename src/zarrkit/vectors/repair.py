@@ -1,7 +1,11 @@
 """``zarrkit vectors check --repair``: after an interrupted write (outside icechunk), rebuild
 what a write stamps last — ``nonempty_chunks`` of every per-chunk array from a listing, the
 level's ``vertex_count`` from the vertex cells, ``num_links`` from the link cells — and drop
-a ``fragments_tile`` claim that the cells do not bear out (spec §2.2, §3.2).
+a ``fragments_tile`` claim that the cells do not bear out (spec §2.2, §3.2) — and rebuild
+zarrkit's extras (``zvx``, §2.11) of a level another tool changed (stale fingerprint), or of a
+zarrkit store with extras on whose level lost them (a write through a handle without extras,
+bounds expanded).  Input order (``zvx/vertex_ids``) cannot be recovered from the level: a
+rebuilt level reads in stored order.
 
 Example:
     >>> import numpy as np, zarrkit.vectors as vx
@@ -52,7 +56,55 @@ def repair(vs, *, dry_run: bool = False) -> list[Fix]:
                     arr.stamp(listed)
         fixes += _level_counts(vs, level, dry_run)
         fixes += _link_counts(vs, level, dry_run)
+        fixes += _extras(vs, level, dry_run)  # last: its fingerprint describes the repaired level
     return fixes
+
+
+def _extras(vs, level: int, dry_run: bool) -> list[Fix]:
+    """Rebuild the level's chunk table, ``fragment_objects`` and ``object_bbox`` from its cells."""
+    from zarrkit.vectors import zvx
+    from zarrkit.vectors.level import VertexCells
+    from zarrkit.vectors.objects import ObjectIndex
+    from zarrkit.vectors.points import _row_owners
+
+    verts = vs.cells(level, "vertices")
+    present = zvx._attrs(vs.store, f"{level}/zvx") is not None
+    if verts is None or (present and zvx.Extras.load(vs, level, warn=False) is not None):
+        return []
+    if not present and not vs.options.get("extras"):
+        return []
+    fix = Fix(f"{level}/zvx", f"{level}/zvx: {'stale' if present else 'missing'} extras rebuilt from the level"
+                              f"{' (vertex_ids dropped: stored order from now on)' if present else ''}")
+    if dry_run:
+        return [fix]
+    core.delete_node(vs.store, f"{level}/zvx", missing_ok=True)
+    grid = vs.root.grid
+    cells = sorted(verts.listed())
+    raws = dict(zip(cells, verts.read(cells)))
+    frag_cells = vs.cells(level, "vertex_fragments")
+    frag_raws = dict(zip(cells, frag_cells.read(cells))) if frag_cells is not None else {}
+    data = VertexCells.read(vs, level, cells, attributes=False)
+    index = ObjectIndex.read(vs.store, str(level))
+    blocks: dict[int, tuple[list, list]] = {}
+    xyz, owner = [], []
+    if index is not None:
+        owners = index.fragment_owners(vs.ndim, grid, cells)
+        for cell in cells:
+            of = owners[cell]
+            for f in np.flatnonzero(of >= 0).tolist():
+                b = blocks.setdefault(int(of[f]), ([], []))
+                b[0].append(cell)
+                b[1].append(f)
+            rows = _row_owners(data.fragments[cell], of, len(data.vertices[cell]))
+            xyz.append(data.vertices[cell][rows >= 0])
+            owner.append(rows[rows >= 0])
+    new_blocks = {o: (np.asarray(c, np.int64).reshape(-1, vs.ndim), np.asarray(f, np.int64)) for o, (c, f) in
+                  blocks.items()}
+    writer = zvx._Writer(vs, level, None)
+    writer.finish({c: r for c, r in raws.items() if r}, {c: r for c, r in frag_raws.items() if r},
+                  new_blocks=new_blocks, index=index,
+                  xyz=np.concatenate(xyz) if xyz else None, owner=np.concatenate(owner) if owner else None)
+    return [fix]
 
 
 def _level_counts(vs, level: int, dry_run: bool) -> list[Fix]:
