@@ -86,8 +86,9 @@ def zv_skeleton(tmp_path_factory):
     xyz, edges = np.r_[a, b], np.r_[ea, eb + len(a)]
     owner = np.r_[np.zeros(len(a), np.int64), np.ones(len(b), np.int64)]
     path = str(tmp_path_factory.mktemp("skel") / "two.zv")
+    weight = np.arange(1, len(edges) + 1, dtype="f4")
     write_graph(path, xyz, edges, kind="skeleton", object_ids=owner, chunk_shape=(40.0,) * 3,
-                bounds=([-40.0] * 3, [40.0] * 3))
+                bounds=([-40.0] * 3, [40.0] * 3), link_attributes={"w": weight})
     return path, xyz, edges, owner
 
 
@@ -100,6 +101,14 @@ def test_zarr_vectors_skeleton_of_two_trees(zv_skeleton):
     assert _directed(g.nodes, g.edges) == _directed(xyz, edges)
     theirs = zv.open(path).read()  # zarr_vectors' own reader agrees
     assert _directed(theirs.positions, theirs.edges) == _directed(xyz, edges)
+    # stored edges keep their attribute; implied ones have none (NaN)
+    x = np.asarray(xyz, np.float64)
+    want = {(tuple(x[a].tolist()), tuple(x[b].tolist())): float(i + 1) for i, (a, b) in enumerate(edges)}
+    got_w = g.edge_attributes["w"]
+    pairs = [(tuple(p.tolist()), tuple(q.tolist())) for p, q in np.asarray(g.nodes, np.float64)[g.edges]]
+    stored = ~np.isnan(got_w)
+    assert 0 < stored.sum() < len(got_w)
+    assert all(want[pr] == w for pr, w, k in zip(pairs, got_w.tolist(), stored) if k)
     for o in (1, 0):
         got = s.read_graph(ids=[o])
         assert _directed(got.nodes, got.edges) == _directed(xyz, edges[owner[edges[:, 0]] == o])
