@@ -267,6 +267,9 @@ def bench_storage(
     objects: Optional[int] = typer.Option(None, help="Objects per batch (default 256)."),
     size: Optional[int] = typer.Option(None, help="Bytes per object, a multiple of 256 (default 65536)."),
     runs: Optional[int] = typer.Option(None, help="Timed runs per operation (default 5)."),
+    small_local: bool = typer.Option(False, "--small-local",
+                                     help="CPU per object of set_many of 1 and 16 KiB objects into a local folder."),
+    dir: Optional[str] = typer.Option(None, "--dir", help="Where --small-local makes its folders."),
 ) -> None:
     """Byte stores (local, S3 via obstore and fsspec, on a loopback server) against zarr-python's stores.
 
@@ -274,7 +277,8 @@ def bench_storage(
     """
     from zarrkit.bench.storage import main as bench_main
 
-    raise typer.Exit(bench_main(_bench_args(objects=objects, size=size, runs=runs)))
+    argv = _bench_args(objects=objects, size=size, runs=runs, dir=dir)
+    raise typer.Exit(bench_main([*argv, "--small-local"] if small_local else argv))
 
 
 # Library messages name keyword arguments; at the command line the same advice is a flag.

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from typing import Iterator
 
@@ -30,9 +29,13 @@ from zarrkit.errors import (
     StorePermissionError,
 )
 from zarrkit.storage.base import ByteStore, StoreSpec
+from zarrkit.storage.local_write import TMP_PREFIX, plan_runs, run_in_pool, write_object, write_temp
 
-TMP_PREFIX = ".zarrkit-tmp."
+__all__ = ["LocalStore", "TMP_PREFIX"]
 ROOT_DOCUMENTS = ("zarr.json", ".zgroup", ".zarray")
+# Threads writing one batch (the caller included).  Local writes are system calls on this
+# machine's CPUs: more threads than cores mostly add GIL hand-offs.
+WRITE_WORKERS = max(2, min(8, os.cpu_count() or 2))
 
 
 class LocalStore(ByteStore):
@@ -40,6 +43,7 @@ class LocalStore(ByteStore):
 
     kind = "local"
     io_threads = min(32, (os.cpu_count() or 2) * 4)
+    write_workers = WRITE_WORKERS
 
     def __init__(self, root: str, *, mode: str = "r", overwrite: bool = False,
                  url: str | None = None, spec: StoreSpec | None = None) -> None:
@@ -48,7 +52,7 @@ class LocalStore(ByteStore):
         self.root = root
         self._prepare(mode, overwrite)
         self._real_root = os.path.realpath(root)
-        self._checked_dirs: set[str] = set()
+        self._checked_dirs: set[str] = {root}  # directories known to exist inside the root
 
     def _prepare(self, mode: str, overwrite: bool) -> None:
         exists = os.path.isdir(self.root)
@@ -188,34 +192,72 @@ class LocalStore(ByteStore):
         return self._run_batch([(self._get, (k,)) for k in keys])
 
     # ------------------------------------------------------------------ writes
-    def _temp_for(self, path: str) -> str:
-        directory, name = os.path.split(path)
-        os.makedirs(directory, exist_ok=True)
-        return os.path.join(directory, f"{TMP_PREFIX}{secrets.token_hex(6)}.{name}")
-
-    def _write_temp(self, path: str, value: bytes) -> str:
-        tmp = self._temp_for(path)
-        try:
-            with open(tmp, "wb") as f:
-                f.write(value)
-        except BaseException:
-            _unlink_quiet(tmp)
-            raise
-        return tmp
-
     def _set(self, key: str, value: bytes) -> None:
-        path = self._path(key)
-        self._check_file(path, key)
-        tmp = self._write_temp(path, value)
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink_quiet(tmp)
-            raise
+        self._set_many([(key, value)])
+
+    def _set_many(self, pairs: list[tuple[str, bytes]]) -> None:
+        # Everything is checked before the first byte lands, so a bad key leaves the store as
+        # it was; then each missing directory is made once and the objects are written in runs.
+        targets = [os.path.split(os.path.join(self.root, key)) for key, _ in pairs]
+        firsts = {}
+        for (directory, _), (key, _) in zip(targets, pairs):
+            firsts.setdefault(directory, key)
+        missing = self._plan_dirs(firsts)
+        for (directory, name), (key, _) in zip(targets, pairs):
+            if directory not in missing:  # a new directory holds no symlink to refuse
+                self._check_file(os.path.join(directory, name), key)
+        self._make_dirs(missing, firsts)
+        values = [v if isinstance(v, bytes) else bytes(v) for _, v in pairs]
+
+        def work(i: int) -> None:
+            (directory, name), key = targets[i], pairs[i][0]
+            try:
+                try:
+                    write_object(directory, name, values[i])
+                except FileNotFoundError:  # the directory went away since it was checked
+                    self._checked_dirs.discard(directory)
+                    self._check_contained(directory, key)
+                    os.makedirs(directory, exist_ok=True)
+                    write_object(directory, name, values[i])
+            except OSError as err:
+                raise self._translate("set", key, err) from err
+
+        runs = plan_runs([len(v) for v in values])
+        pool = self._executor() if len(runs) > 1 else None
+        run_in_pool(pool, runs, work, self.write_workers)
+
+    def _plan_dirs(self, firsts: dict[str, str]) -> set[str]:
+        """Check that every directory in ``firsts`` (directory -> a key written there) lies under
+        the root; return those missing (their nearest existing ancestor is checked too)."""
+        missing: set[str] = set()
+        for directory, key in firsts.items():
+            d, chain = directory, []
+            while d not in self._checked_dirs and d not in missing:
+                if d == self.root or os.path.lexists(d):
+                    self._check_contained(d, key)
+                    break
+                chain.append(d)
+                d = os.path.dirname(d)
+            missing.update(chain)
+        return missing
+
+    def _make_dirs(self, missing: set[str], firsts: dict[str, str]) -> None:
+        # mkdir under a checked directory makes a real directory inside the root, so no
+        # realpath is needed; a name someone else made meanwhile is checked like any other.
+        for d in sorted(missing, key=len):
+            try:
+                os.mkdir(d)
+                self._checked_dirs.add(d)
+            except FileExistsError:
+                self._check_contained(d, firsts.get(d, d[len(self.root) + 1:]))
+            except OSError as err:
+                raise self._translate("set", firsts.get(d, d[len(self.root) + 1:]), err) from err
 
     def _set_if_absent(self, key: str, value: bytes) -> bool:
         path = self._path(key)
-        tmp = self._write_temp(path, value)
+        directory, name = os.path.split(path)
+        self._make_dirs(self._plan_dirs({directory: key}), {directory: key})
+        tmp = write_temp(directory, name, value)
         try:
             os.link(tmp, path)  # atomic create-only: fails if the name exists
             return True
@@ -252,6 +294,7 @@ class LocalStore(ByteStore):
         if prefix:
             os.rmdir(base)
         self._checked_dirs.clear()
+        self._checked_dirs.add(self.root)
         return count
 
     def zarr_store(self):
