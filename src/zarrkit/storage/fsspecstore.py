@@ -230,18 +230,23 @@ class FsspecStore(ByteStore):
             out.append(value)
         return out
 
-    def _set(self, key: str, value: bytes) -> None:
-        deadline = write_deadline(self.fs, len(value))
+    def _bounded_write(self, op: str, key: str, method, *args, nbytes: int = 0):
+        """Call a write method of ``self.fs`` under :func:`write_deadline` (if the fs is async)."""
+        deadline = write_deadline(self.fs, nbytes)
         if deadline is None:
-            self.fs.pipe_file(self._full(key), value)
-            return
+            return method(*args)
+        from fsspec.exceptions import FSTimeoutError
+
         try:
             # fsspec's sync() cancels the coroutine when the deadline passes, so the
-            # abandoned request cannot land later.
-            self.fs.pipe_file(self._full(key), value, timeout=deadline)
-        except TimeoutError as err:
+            # abandoned request is not left running on fsspec's loop.
+            return method(*args, timeout=deadline)
+        except FSTimeoutError as err:
             raise StoreIOError(f"no answer from the server within {deadline:.0f} s (write deadline)",
-                               url=self.url, key=key, op="set") from err
+                               url=self.url, key=key, op=op) from err
+
+    def _set(self, key: str, value: bytes) -> None:
+        self._bounded_write("set", key, self.fs.pipe_file, self._full(key), value, nbytes=len(value))
 
     def _set_if_absent(self, key: str, value: bytes) -> bool:
         if self._exists(key):
@@ -250,17 +255,10 @@ class FsspecStore(ByteStore):
         return True
 
     def _delete(self, key: str) -> None:
-        deadline = write_deadline(self.fs, 0)
         try:
-            if deadline is None:
-                self.fs.rm_file(self._full(key))
-            else:
-                self.fs.rm_file(self._full(key), timeout=deadline)
+            self._bounded_write("delete", key, self.fs.rm_file, self._full(key))
         except FileNotFoundError:
             pass
-        except TimeoutError as err:
-            raise StoreIOError(f"no answer from the server within {deadline:.0f} s (write deadline)",
-                               url=self.url, key=key, op="delete") from err
 
     def zarr_store(self):
         from zarr.storage import FsspecStore as ZarrFsspecStore
