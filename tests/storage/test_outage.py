@@ -7,12 +7,14 @@ is unchanged and the same session can redo the work (icechunk).
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 import time
 
 import pytest
 
-from tests.conftest import s3_client
+from tests.conftest import CutProxy, s3_client
 from tests.storage.cases import GROUP, array_doc
 from zarrkit.errors import StoreBrokenError, StoreIOError
 from zarrkit.storage import open_store
@@ -75,6 +77,34 @@ def test_outage_mid_write_plain_store(backend, s3_endpoint, bucket, cut_proxy):
     fresh = open_store(url, "r+", options=opts, backend=backend)
     fresh.set_many(items)
     assert len(_object_count(s3_endpoint, bucket, "run/")) == N_OBJECTS
+
+
+def test_cut_proxy_drops_connections_it_is_still_accepting():
+    # The outage tests are only as good as the cut: a connection accepted just before it
+    # and left open made the fsspec case hang instead of fail (see CutProxy).
+    upstream = socket.socket()
+    upstream.bind(("127.0.0.1", 0))
+    upstream.listen(256)  # never accepted: the proxy's upstream connects, nothing answers
+    proxy = CutProxy(upstream.getsockname()[1])
+    survived = 0
+    try:
+        for _ in range(5):
+            clients = [socket.create_connection(("127.0.0.1", proxy.port), timeout=2) for _ in range(8)]
+            for c in clients:
+                c.sendall(b"PUT /k HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
+            proxy.cut()
+            for c in clients:
+                readable, _, _ = select.select([c], [], [], 1.0)
+                try:
+                    survived += bool(not readable or c.recv(16))  # EOF or reset means it was cut
+                except OSError:
+                    pass
+                c.close()
+            proxy.restore()
+    finally:
+        proxy.close()
+        upstream.close()
+    assert survived == 0
 
 
 @pytest.mark.slow
