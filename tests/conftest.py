@@ -82,7 +82,14 @@ def s3_options(s3_endpoint):
 
 
 class CutProxy:
-    """A TCP forwarder on 127.0.0.1 whose ``cut()`` severs every connection both ways."""
+    """A TCP forwarder on 127.0.0.1 whose ``cut()`` severs every connection both ways.
+
+    It accepts on its own socket rather than through ``asyncio.start_server``: on Python
+    3.12+ a connection accepted just before ``Server.close()`` gets no transport (asyncio's
+    ``Server._attach`` asserts the server is open), so it was never served and never closed
+    until garbage collection, and a client waiting on it (aiohttp's ``100 Continue``) hung.
+    ``blackhole()`` reproduces that state on purpose: connections complete and are never answered.
+    """
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -90,8 +97,11 @@ class CutProxy:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.server = None
+        self.listener: socket.socket | None = None
+        self.acceptor: asyncio.Task | None = None
+        self.epoch = 0  # bumped by every cut; a connection from an older epoch is dropped
         self.writers: set[asyncio.StreamWriter] = set()
+        self.tasks: set[asyncio.Task] = set()
         self.restore()
 
     @property
@@ -108,35 +118,82 @@ class CutProxy:
         finally:
             writer.close()
 
-    async def _handle(self, reader, writer):
+    async def _accept(self, listener):
+        loop = asyncio.get_running_loop()
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            task = loop.create_task(self._handle(conn, self.epoch))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _handle(self, conn, epoch):
+        mine: list[asyncio.StreamWriter] = []
+        served = False
         try:
+            if epoch != self.epoch:
+                return
+            reader, writer = await asyncio.open_connection(sock=conn)
+            mine.append(writer)
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            mine.append(up_writer)
+            if epoch != self.epoch:  # cut while connecting upstream
+                return
+            self.writers.update(mine)
+            served = True
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
         except OSError:
-            writer.close()
-            return
-        self.writers.update((writer, up_writer))
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-        self.writers.discard(writer)
-        self.writers.discard(up_writer)
+            pass
+        finally:
+            if epoch != self.epoch or not served:
+                for w in mine:
+                    w.transport.abort()
+                conn.close()
+            self.writers.difference_update(mine)
 
     def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
+    def _listen(self) -> socket.socket:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        listener.setblocking(False)
+        return listener
+
     def restore(self) -> None:
+        """Listen again on the same port and forward new connections."""
         async def start():
-            self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+            self.listener = self._listen()
+            self.acceptor = asyncio.get_running_loop().create_task(self._accept(self.listener))
 
         self._run(start())
 
     def cut(self) -> None:
+        """Stop listening and abort every connection, whatever stage it is in."""
         async def stop():
-            self.server.close()
+            self.epoch += 1
+            if self.acceptor is not None:
+                self.acceptor.cancel()
+                self.acceptor = None
+            if self.listener is not None:
+                self.listener.close()  # the kernel resets connections still in the backlog
+                self.listener = None
             for w in list(self.writers):
                 w.transport.abort()
             self.writers.clear()
-            await self.server.wait_closed()
+            await asyncio.sleep(0)  # let handlers of older epochs see the cut and drop their sockets
 
         self._run(stop())
+
+    def blackhole(self) -> None:
+        """Cut, then accept connections at the TCP level and never answer (a hung server)."""
+        self.cut()
+
+        async def start():
+            self.listener = self._listen()  # never accepted: the kernel completes handshakes
+
+        self._run(start())
 
     def close(self) -> None:
         try:

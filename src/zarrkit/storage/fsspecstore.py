@@ -5,6 +5,14 @@ and no listings cache, so settings and listings never leak between handles.  fss
 conditional put, so ``set_if_absent`` is check-then-write here and
 ``supports_conditional_create`` is ``False``.
 
+Writes on an async file system (s3fs) run under a deadline (:func:`write_deadline`).
+botocore marks every PUT ``Expect: 100-continue`` and aiohttp then waits for the
+server's ``100 Continue`` with no timeout at all; its read timeout only starts once the body
+is sent.  A server that accepts the connection but never answers (a black-holed endpoint,
+a stuck proxy) therefore hung ``pipe_file`` for ever.  The deadline is the longest time
+s3fs and botocore could still legitimately spend retrying, so it only ends calls that can
+no longer succeed; they raise :class:`~zarrkit.errors.StoreIOError` naming the URL and key.
+
 Example:
     >>> from zarrkit.storage import open_store
     >>> s = open_store("memory://fsspec-doc", backend="fsspec", mode="a")  # fsspec's own memory fs
@@ -28,6 +36,39 @@ from zarrkit.storage.local import ROOT_DOCUMENTS
 from zarrkit.storage.remote_checks import missing_credentials, no_credentials_error, tidy
 
 INSTALL_HINT = 'install the remote extra: pip install "zarrkit[remote]"'
+
+# Slowest upload rate the write deadline still allows for, in bytes per second.
+MIN_UPLOAD_RATE = 64 * 1024
+# s3fs sleeps min(1.7**i * 0.1, 15) s between its own retries.
+_BACKOFF_CAP = 15.0
+
+
+def write_deadline(fs, nbytes: int) -> float | None:
+    """Seconds a single-object write on ``fs`` may take before it is abandoned; ``None`` for sync file systems.
+
+    Every attempt botocore may make inside every retry s3fs may make gets its connect and
+    read timeout, plus s3fs's backoff and time to send ``nbytes`` at :data:`MIN_UPLOAD_RATE`.
+
+    Example:
+        >>> import fsspec
+        >>> write_deadline(fsspec.filesystem("memory"), 10) is None
+        True
+    """
+    if not getattr(fs, "async_impl", False):
+        return None
+    config = dict(getattr(fs, "config_kwargs", None) or {})
+    connect = float(config.get("connect_timeout") or getattr(fs, "connect_timeout", None) or 60)
+    read = float(config.get("read_timeout") or getattr(fs, "read_timeout", None) or 60)
+    retries = config.get("retries") or {}
+    # botocore rewrites max_attempts (retries after the first try) into total_max_attempts
+    # in place; its default is 4 retries.
+    if retries.get("total_max_attempts"):
+        attempts = int(retries["total_max_attempts"])
+    else:
+        attempts = int(retries.get("max_attempts", 4)) + 1
+    tries = max(1, int(getattr(fs, "retries", 1) or 1))
+    backoff = sum(min(1.7**i * 0.1, _BACKOFF_CAP) for i in range(tries))
+    return tries * attempts * (connect + read + nbytes / MIN_UPLOAD_RATE) + backoff + 1.0
 
 
 def build_fsspec(url: str, storage_options: Mapping[str, Any]):
@@ -189,8 +230,23 @@ class FsspecStore(ByteStore):
             out.append(value)
         return out
 
+    def _bounded_write(self, op: str, key: str, method, *args, nbytes: int = 0):
+        """Call a write method of ``self.fs`` under :func:`write_deadline` (if the fs is async)."""
+        deadline = write_deadline(self.fs, nbytes)
+        if deadline is None:
+            return method(*args)
+        from fsspec.exceptions import FSTimeoutError
+
+        try:
+            # fsspec's sync() cancels the coroutine when the deadline passes, so the
+            # abandoned request is not left running on fsspec's loop.
+            return method(*args, timeout=deadline)
+        except FSTimeoutError as err:
+            raise StoreIOError(f"no answer from the server within {deadline:.0f} s (write deadline)",
+                               url=self.url, key=key, op=op) from err
+
     def _set(self, key: str, value: bytes) -> None:
-        self.fs.pipe_file(self._full(key), value)
+        self._bounded_write("set", key, self.fs.pipe_file, self._full(key), value, nbytes=len(value))
 
     def _set_if_absent(self, key: str, value: bytes) -> bool:
         if self._exists(key):
@@ -200,7 +256,7 @@ class FsspecStore(ByteStore):
 
     def _delete(self, key: str) -> None:
         try:
-            self.fs.rm_file(self._full(key))
+            self._bounded_write("delete", key, self.fs.rm_file, self._full(key))
         except FileNotFoundError:
             pass
 
