@@ -49,15 +49,21 @@ from zarrkit import progress
 from zarrkit.bench.core_report import ANCHORS, ZARRKIT_LIBS, report
 from zarrkit.bench.core_workloads import ZSTD3, check_size, child, geo_side, microscopy, prepare
 
-__all__ = ["LIBS", "WORKLOADS", "ZSTD3", "build_parser", "check_size", "child", "geo_side", "main", "microscopy",
-           "per_call_overhead", "prepare"]
+__all__ = ["LIBS", "WORKLOADS", "ZSTD3", "build_parser", "check_size", "child", "geo_side", "library_available",
+           "main", "microscopy", "per_call_overhead", "prepare"]
 
 LIBS = ANCHORS + ZARRKIT_LIBS
 WORKLOADS = ["a-read", "a-write", "b-read", "b-write", "c-point", "c-point-np", "d-chunks", "d-inner"]
 
 
 # ---------------------------------------------------------------------------- parent side
-def _available(lib: str) -> bool:
+def library_available(lib: str) -> bool:
+    """Whether a benchmark library's package is importable here (the pure-Python ones always are).
+
+    Example:
+        >>> library_available("zarrkit-python")
+        True
+    """
     mod = {"zarr-python+zarrs": "zarrs", "tensorstore": "tensorstore", "zarrkit-zarrs": "zarrista"}.get(lib)
     if mod is None:
         return True
@@ -132,7 +138,7 @@ def _scale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"--scale: {err}")
     asked = args.workloads.split(",")
     workloads = [w for w in SCALE_WORKLOADS if w in asked] or SCALE_WORKLOADS
-    backends = [lib.split("-", 1)[1] for lib in args.libs.split(",") if lib in ZARRKIT_LIBS and _available(lib)]
+    backends = [lib.split("-", 1)[1] for lib in args.libs.split(",") if lib in ZARRKIT_LIBS and library_available(lib)]
     print(f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); python {sys.version.split()[0]}")
     rows = run_scale(sizes, args.reps, workdir=args.dir, backends=backends or None, workloads=workloads)
     print_scale(rows, args.reps)
@@ -140,7 +146,7 @@ def _scale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, root: str) -> int:
-    libs = [lib for lib in args.libs.split(",") if _available(lib)]
+    libs = [lib for lib in args.libs.split(",") if library_available(lib)]
     workloads = args.workloads.split(",")
     import zarr
 

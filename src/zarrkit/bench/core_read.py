@@ -38,6 +38,7 @@ import time
 import numpy as np
 
 from zarrkit.bench import RATIO_RULE, format_speedup
+from zarrkit.bench.core import library_available
 
 __all__ = ["floors", "interleaved", "load_average", "main", "serve", "summarise"]
 
@@ -122,17 +123,6 @@ def summarise(reps: list[dict], gb: float) -> dict[str, float]:
     """
     return {"wall": statistics.median(r["wall"] for r in reps),
             "cpu_gb": statistics.median(r["own_cpu"] for r in reps) / gb, "reps": len(reps)}
-
-
-def _available(lib: str) -> bool:
-    mod = {"zarr-python+zarrs": "zarrs", "tensorstore": "tensorstore", "zarrkit-zarrs": "zarrista"}.get(lib)
-    if mod is None:
-        return True
-    try:
-        __import__(mod)
-        return True
-    except ImportError:
-        return False
 
 
 def serve(lib: str, workload: str, root: str) -> None:
@@ -233,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         check_size(args.size)
     except ValueError as err:
         parser.error(str(err))
-    libs = [lib for lib in args.libs.split(",") if _available(lib)]
+    libs = [lib for lib in args.libs.split(",") if library_available(lib)]
     root = tempfile.mkdtemp(prefix="zarrkit-bench-read-", dir=args.dir)
     try:
         print(f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); load at start {load_average()}")

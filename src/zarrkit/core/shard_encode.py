@@ -49,8 +49,14 @@ def inner_block_slices(codec) -> list[tuple[slice, ...]]:
     return cached
 
 
-def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """This thread's contiguous buffer for one inner chunk (reused: no allocation per chunk)."""
+def thread_scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """This thread's contiguous buffer of ``shape`` and ``dtype``, reused between calls (no
+    allocation per chunk); the whole-chunk writer stages its chunks here too.
+
+    Example:
+        >>> thread_scratch((2, 2), np.dtype("f4")) is thread_scratch((2, 2), np.dtype("f4"))
+        True
+    """
     table = getattr(_local, "buffers", None)
     if table is None:
         table = _local.buffers = {}
@@ -88,7 +94,7 @@ def encode_shard(codec, arr: np.ndarray, fill: np.ndarray) -> bytes | None:
         if by_object or big:
             buf = np.array(block, copy=True)  # (numcodecs' vlen encoders want a writable array)
         else:
-            buf = _scratch(shape, arr.dtype)
+            buf = thread_scratch(shape, arr.dtype)
             np.copyto(buf, block)
         if is_fill(buf, fill):
             return None

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import wait
 
 import numpy as np
@@ -33,6 +32,7 @@ from zarrkit.core.backends.base import Node
 from zarrkit.core.backends.shards import index_key
 from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.pool import submit
+from zarrkit.core.shard_encode import thread_scratch
 from zarrkit.core.sharding import is_fill, shard_index_cache
 
 __all__ = ["write_whole", "write_whole_shards"]
@@ -40,20 +40,6 @@ __all__ = ["write_whole", "write_whole_shards"]
 #: chunks up to this size are staged in a reused per-thread buffer (what each pool thread
 #: keeps between calls); larger ones allocate, a cost small beside their encode
 _SCRATCH_LIMIT = 4 * 2**20
-_local = threading.local()
-
-
-def _staging(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    table = getattr(_local, "buffers", None)
-    if table is None:
-        table = _local.buffers = {}
-    key = (shape, dtype.str)
-    buf = table.get(key)
-    if buf is None:
-        if len(table) > 4:
-            table.clear()
-        buf = table[key] = np.empty(shape, dtype=dtype)
-    return buf
 
 
 def write_whole(node: Node, key: str, block: np.ndarray, write_empty: bool) -> None:
@@ -119,7 +105,7 @@ def _encode(node: Node, key: str, block: np.ndarray, write_empty: bool) -> bytes
         elif block.flags.c_contiguous and block.flags.writeable:
             chunk = block  # (some numcodecs filters refuse read-only buffers: those are staged)
         elif block.nbytes <= _SCRATCH_LIMIT:
-            chunk = _staging(block.shape, block.dtype)
+            chunk = thread_scratch(block.shape, block.dtype)
             np.copyto(chunk, block)
         else:
             chunk = np.array(block, order="C", copy=True)
