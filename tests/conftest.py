@@ -119,9 +119,22 @@ class CutProxy:
             writer.close()
 
     async def _accept(self, listener):
+        # accept() runs with no await between it and handing the socket over: a cancel (the
+        # cut) can only land while waiting, never after the kernel gave a connection away,
+        # which loop.sock_accept allows (the accepted socket was then lost and stayed open).
         loop = asyncio.get_running_loop()
+        fd = listener.fileno()
         while True:
-            conn, _ = await loop.sock_accept(listener)
+            ready = loop.create_future()
+            loop.add_reader(fd, lambda f=ready: f.done() or f.set_result(None))
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                continue
             task = loop.create_task(self._handle(conn, self.epoch))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -175,6 +188,8 @@ class CutProxy:
             self.epoch += 1
             if self.acceptor is not None:
                 self.acceptor.cancel()
+                # the acceptor stops watching the socket before it closes
+                await asyncio.gather(self.acceptor, return_exceptions=True)
                 self.acceptor = None
             if self.listener is not None:
                 self.listener.close()  # the kernel resets connections still in the backlog

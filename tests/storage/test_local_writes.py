@@ -133,3 +133,17 @@ def test_runs_stop_at_the_first_failure():
     with ThreadPoolExecutor(3) as pool, pytest.raises(OSError, match="disk full"):
         run_in_pool(pool, plan_runs([1] * 1000, objects=10), work, 3)
     assert 3 not in done and len(done) < 1000
+
+
+def test_a_tree_removed_through_another_handle_is_made_again(tmp_path):
+    # A forced rebuild removes a group through one handle while another, which had seen its
+    # folders, writes deeper into the same tree: the writer must not trust what it had seen.
+    writer = open_store(str(tmp_path / "s"), mode="w")
+    writer.set_many({"z/arr/c/0/0": b"old", "z/arr/c/0/1": b"old"})
+    other = open_store(str(tmp_path / "s"), mode="r+")
+    other.delete_prefix("z/")
+    assert not os.path.exists(tmp_path / "s" / "z")
+    writer.set_many({"z/arr/c/1/0": b"new", "z/arr/c/1/1": b"new"})
+    writer.set("z/arr/c/2/0", b"one")
+    assert writer.get("z/arr/c/1/1") == b"new" and writer.get("z/arr/c/2/0") == b"one"
+    assert writer.get("z/arr/c/0/0") is None

@@ -24,8 +24,8 @@ The local objects go in a temporary folder that is removed, and the loopback ser
 stopped, when the run ends, however it ends.
 
 Example:
-    >>> build_parser().parse_args([]).objects
-    256
+    >>> build_parser().parse_args(["--objects", "64", "--small-local"]).objects
+    64
 """
 
 from __future__ import annotations

@@ -241,17 +241,26 @@ class LocalStore(ByteStore):
             missing.update(chain)
         return missing
 
-    def _make_dirs(self, missing: set[str], firsts: dict[str, str]) -> None:
+    def _make_dirs(self, missing: set[str], firsts: dict[str, str], *, replan: bool = True) -> None:
         # mkdir under a checked directory makes a real directory inside the root, so no
         # realpath is needed; a name someone else made meanwhile is checked like any other.
         for d in sorted(missing, key=len):
+            key = firsts.get(d, d[len(self.root) + 1:])
             try:
                 os.mkdir(d)
                 self._checked_dirs.add(d)
             except FileExistsError:
-                self._check_contained(d, firsts.get(d, d[len(self.root) + 1:]))
+                self._check_contained(d, key)
+            except FileNotFoundError as err:
+                # A parent this handle had seen was removed through another handle (a forced
+                # rebuild, say): forget what it knew and plan the chain again, once.
+                if not replan:
+                    raise self._translate("set", key, err) from err
+                self._checked_dirs.clear()
+                self._checked_dirs.add(self.root)
+                self._make_dirs(self._plan_dirs({d: key}), {d: key}, replan=False)
             except OSError as err:
-                raise self._translate("set", firsts.get(d, d[len(self.root) + 1:]), err) from err
+                raise self._translate("set", key, err) from err
 
     def _set_if_absent(self, key: str, value: bytes) -> bool:
         path = self._path(key)
