@@ -79,18 +79,30 @@ def test_blosc_codec_decode_into_rejects_damaged_zstd_frames_as_numcodecs_does()
         rng = np.random.default_rng(9)
         codec = BloscCodec("zstd", 3, "bitshuffle", 1)
         clean = codec.encode(rng.integers(0, 5, 8192).astype("u1"))
+        holes = []
         for _ in range(300):
             frame = bytearray(clean)
             for _ in range(int(rng.integers(1, 4))):
                 frame[int(rng.integers(0, len(frame)))] = int(rng.integers(0, 256))
             if rng.random() < 0.3:
                 frame = frame[: int(rng.integers(0, len(frame)))] if rng.random() < 0.7 else frame + b"\0" * 9
-            out = np.empty(8192, "u1")
-            try:
-                codec.decode_into(bytes(frame), out)
-            except CodecFailure:
-                continue  # a zarrkit error; numcodecs may or may not have refused these bytes
-            assert out.tobytes() == blosc.decompress(bytes(frame))
+            outs = []
+            for fill in (0, 255):
+                out = np.full(8192, fill, "u1")
+                try:
+                    codec.decode_into(bytes(frame), out)
+                except CodecFailure:
+                    break  # a zarrkit error; numcodecs may or may not have refused these bytes
+                outs.append(out.tobytes())
+            if len(outs) < 2:
+                continue
+            if outs[0] != outs[1]:
+                # c-blosc 1.x (numcodecs too) can accept a damaged frame without writing every
+                # byte of the chunk: what is there before shows through, so no reference exists
+                holes.append(bytes(frame))
+                continue
+            assert outs[0] == blosc.decompress(bytes(frame))
+        assert len(holes) < 30  # the rare case, not the rule
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(check).result()
