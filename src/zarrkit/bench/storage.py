@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         0
     """
     args = build_parser().parse_args(argv)
+    for flag, value in (("--objects", args.objects), ("--runs", args.runs), ("--size", args.size)):
+        if value is not None and value < 1:
+            raise SystemExit(f"error: {flag} must be a positive number, got {value}")
     if args.small_local:
         small_local(args.objects or 8192, args.runs, args.dir)
         return 0

@@ -41,7 +41,7 @@ from collections import deque
 import numpy as np
 
 from zarrkit.core.backends.base import Node
-from zarrkit.core.backends.shards import decode_chunk, read_shard_group, scratch_for
+from zarrkit.core.backends.shards import decode_chunk, read_shard_group, read_whole_shard, scratch_for
 from zarrkit.core.codecs import CodecFailure
 from zarrkit.core.pool import in_worker, run_all, usable_cores
 from zarrkit.core.selection import OrthogonalPlan
@@ -158,17 +158,12 @@ def _read_shard_job(node: Node, shard, items, missing) -> list | None:
     """Read a whole shard once; return one decode job per wanted inner chunk."""
     codec = node.meta.sharding
     key = node.key(shard)
-    raw = node.store.get(key)
-    if raw is None:
+    whole_shard = read_whole_shard(node, codec, key)
+    if whole_shard is None:
         for _, dest, _, _ in items:
             _fill(node, key, dest, missing)
         return None
-    try:
-        index, _ = codec.split_index(raw)
-    except CodecFailure as failure:
-        raise node.decode_error(key, failure) from None
-    index = index.reshape(-1, 2)
-    view = memoryview(raw)
+    view, index = whole_shard
     size = len(view)
     chain = codec.inner
     pieces = []

@@ -35,7 +35,7 @@ from zarrkit.core.pool import run_all
 from zarrkit.core.sharding import MISSING, is_fill, shard_index_cache
 from zarrkit.errors import ChunkDecodeError, ZarrkitError
 
-__all__ = ["Consumer", "decode_chunk", "index_key", "inner_flat", "read_shard_group", "rewrite_shard",
+__all__ = ["Consumer", "decode_chunk", "index_key", "inner_flat", "read_shard_group", "read_whole_shard", "rewrite_shard",
            "scratch_for", "shard_index", "touched_inner"]
 
 _COALESCE_GAP = 64 * 1024  # merge inner-chunk ranges closer than this into one read
@@ -100,15 +100,10 @@ def read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, 
     for attempt in (0, 1):
         try:
             if whole:
-                raw = node.store.get(key)
-                if raw is None:
+                whole_shard = read_whole_shard(node, codec, key)
+                if whole_shard is None:
                     return all_missing(node, key, items, missing)
-                try:
-                    index, _ = codec.split_index(raw)
-                except CodecFailure as failure:
-                    raise node.decode_error(key, failure) from None
-                index = index.reshape(-1, 2)
-                view = memoryview(raw)
+                view, index = whole_shard
                 pieces = []
                 for flat, consumer, dest in items:
                     off, nb = index[flat]
@@ -130,6 +125,24 @@ def read_shard_group(node: Node, shard: tuple[int, ...], items: list[tuple[int, 
             if whole or attempt == 1:
                 raise
             shard_index_cache.discard(index_key(node, key))  # maybe rewritten elsewhere: retry once
+
+
+def read_whole_shard(node: Node, codec, key: str) -> tuple[memoryview, np.ndarray] | None:
+    """One GET of the shard at ``key``: ``(its bytes, its (n, 2) offset/length index)``, or
+    ``None`` when the shard is absent; a malformed index names the key.
+
+    Example:
+        >>> read_whole_shard.__name__  # used by the grouped and the bulk shard readers
+        'read_whole_shard'
+    """
+    raw = node.store.get(key)
+    if raw is None:
+        return None
+    try:
+        index, _ = codec.split_index(raw)
+    except CodecFailure as failure:
+        raise node.decode_error(key, failure) from None
+    return memoryview(raw), index.reshape(-1, 2)
 
 
 def all_missing(node: Node, key: str, items, missing: str) -> None:
